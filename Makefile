@@ -1,0 +1,52 @@
+# The README's commands. Everything installs into .venv; nothing is needed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+export FLASK_APP := wsgi
+
+.PHONY: run test lint format bench worker beat clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP) $@
+
+instance:
+	mkdir -p instance
+
+run: $(STAMP) | instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/earn.py
+
+worker: $(STAMP)
+	$(BIN)/celery -A wsgi:celery worker --loglevel INFO
+
+beat: $(STAMP)
+	$(BIN)/celery -A wsgi:celery beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""The Flask app and the loyalty core."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask
+from flask_smorest import Api
+
+from app.config import Config, check_production
+from app.extensions import db, jwt, limiter, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    check_production(app.config)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    # One Api (OpenAPI document) per app: tests build many apps in one process.
+    app.extensions["loyalty_api"] = Api(
+        app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_name)}
+    )
+
+    from app.auth.tokens import register_token_callbacks
+    from app.errors import register_error_handlers
+    from app.jobs import init_celery
+
+    register_error_handlers(app)
+    register_token_callbacks(app)
+    init_celery(app)
+    _register_blueprints(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    # Feature packages plug in by name: the core never imports them.
+    for name in app.config["FEATURES"]:
+        importlib.import_module(name).init_app(app)
+    return app
+
+
+def _name(schema) -> str:
+    """OpenAPI component names: partial (PATCH) schemas get their own."""
+    name = resolve_schema_cls(schema).__name__.removesuffix("Schema")
+    return name + "Patch" if getattr(schema, "partial", False) else name
+
+
+def _import_models() -> None:
+    """Every core model and task module, so that metadata and Celery know them all."""
+    for module in (
+        "app.idempotency",
+        "app.outbox",
+        "app.auth.models",
+        "app.ledger.models",
+        "app.ledger.tasks",
+        "app.members.models",
+        "app.program.models",
+        "app.purchases.models",
+        "app.rewards.models",
+        "app.stores.models",
+        "app.tiers.models",
+        "app.tiers.tasks",
+    ):
+        importlib.import_module(module)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import catalog_api, program_api, stores_api
+    from app.auth import api as auth_api
+    from app.members import api as members_api
+    from app.purchases import api as purchases_api
+    from app.rewards import api as rewards_api
+
+    for module in (
+        auth_api,
+        members_api,
+        purchases_api,
+        rewards_api,
+        program_api,
+        stores_api,
+        catalog_api,
+    ):
+        register_blueprint(app, module.blp)
+
+
+def register_blueprint(app: Flask, blueprint) -> None:
+    """How every package, core or feature, adds its endpoints and their OpenAPI documentation."""
+    app.extensions["loyalty_api"].register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Operators' endpoints under /api/v1/admin: the program, stores, catalog, rules, tiers, keys."""

@@ -1,0 +1,83 @@
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from app.admin.lookup import apply
+from app.admin.schemas import ProgramSchema, TierSchema
+from app.auth.guards import admin_required
+from app.errors import ApiError, not_found
+from app.extensions import db
+from app.ledger.service import integrity_problems
+from app.program.service import get_program, update_program
+from app.tiers.models import Tier
+from app.tiers.service import all_tiers
+
+blp = Blueprint(
+    "admin_program", __name__, url_prefix="/api/v1/admin", description="Program and tiers"
+)
+
+
+@blp.route("/program", methods=["GET"])
+@admin_required
+@blp.response(200, ProgramSchema)
+def program():
+    return get_program()
+
+
+@blp.route("/program", methods=["PATCH"])
+@admin_required
+@blp.arguments(ProgramSchema)
+@blp.response(200, ProgramSchema)
+def patch_program(changes):
+    return update_program(changes)
+
+
+@blp.route("/tiers", methods=["GET"])
+@admin_required
+@blp.response(200, TierSchema(many=True))
+def tiers():
+    return all_tiers()
+
+
+def _save_tier(tier: Tier) -> Tier:
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiError(409, "tier_conflict", "Another tier has this code or rank.") from None
+    ordered = all_tiers()
+    thresholds = [t.threshold_points for t in ordered]
+    if thresholds != sorted(thresholds) or len(set(thresholds)) != len(thresholds):
+        db.session.rollback()
+        raise ApiError(422, "tier_order_invalid", "Higher tiers must need strictly more points.")
+    db.session.commit()
+    return tier
+
+
+@blp.route("/tiers", methods=["POST"])
+@admin_required
+@blp.arguments(TierSchema)
+@blp.response(201, TierSchema)
+def create_tier(data):
+    tier = Tier(**data)
+    db.session.add(tier)
+    return _save_tier(tier)
+
+
+@blp.route("/tiers/<code>", methods=["PATCH"])
+@admin_required
+@blp.arguments(TierSchema(partial=True))
+@blp.response(200, TierSchema)
+def patch_tier(changes, code):
+    tier = next((t for t in all_tiers() if t.code == code), None)
+    if tier is None:
+        raise not_found("tier")
+    apply(tier, changes)
+    return _save_tier(tier)
+
+
+@blp.route("/ledger/check", methods=["GET"])
+@admin_required
+def ledger_check():
+    """Members whose cached balances disagree with their entries (an empty list is healthy)."""
+    problems = integrity_problems()
+    return {"healthy": not problems, "problems": problems}

@@ -1,0 +1,134 @@
+from flask import jsonify
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.admin.lookup import apply, by_public_id, optional_ref
+from app.admin.schemas import RegionSchema, StoreSchema
+from app.auth import service as auth
+from app.auth.guards import admin_required
+from app.auth.models import ApiKey
+from app.auth.schemas import ApiKeyCreateSchema, ApiKeySchema, StaffCreateSchema
+from app.errors import ApiError
+from app.extensions import db
+from app.purchases.service import program_live_in
+from app.stores.models import Region, Store
+
+blp = Blueprint(
+    "admin_stores", __name__, url_prefix="/api/v1/admin", description="Regions, stores, keys"
+)
+
+
+def _commit_unique(what: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiError(409, f"{what}_conflict", f"Another {what} has this code.") from None
+
+
+def _store_body(store: Store) -> dict:
+    body = StoreSchema().dump(store)
+    body["region_id"] = store.region.public_id
+    body["program_live"] = program_live_in(store)
+    return body
+
+
+@blp.route("/regions", methods=["GET"])
+@admin_required
+@blp.response(200, RegionSchema(many=True))
+def regions():
+    return list(db.session.scalars(select(Region).order_by(Region.code)))
+
+
+@blp.route("/regions", methods=["POST"])
+@admin_required
+@blp.arguments(RegionSchema)
+@blp.response(201, RegionSchema)
+def create_region(data):
+    region = Region(**data)
+    db.session.add(region)
+    _commit_unique("region")
+    return region
+
+
+@blp.route("/regions/<region_id>", methods=["PATCH"])
+@admin_required
+@blp.arguments(RegionSchema(partial=True))
+@blp.response(200, RegionSchema)
+def patch_region(changes, region_id):
+    region = by_public_id(Region, region_id, "region")
+    apply(region, changes)
+    _commit_unique("region")
+    return region
+
+
+@blp.route("/stores", methods=["GET"])
+@admin_required
+@blp.response(200, StoreSchema(many=True))
+def stores():
+    return jsonify([_store_body(s) for s in db.session.scalars(select(Store).order_by(Store.code))])
+
+
+@blp.route("/stores", methods=["POST"])
+@admin_required
+@blp.arguments(StoreSchema)
+@blp.response(201, StoreSchema)
+def create_store(data):
+    data["region_id"] = optional_ref(Region, data["region_id"], "region_id")
+    store = Store(**data)
+    db.session.add(store)
+    _commit_unique("store")
+    return jsonify(_store_body(store)), 201
+
+
+@blp.route("/stores/<store_id>", methods=["PATCH"])
+@admin_required
+@blp.arguments(StoreSchema(partial=True))
+@blp.response(200, StoreSchema)
+def patch_store(changes, store_id):
+    store = by_public_id(Store, store_id, "store")
+    if "region_id" in changes:
+        changes["region_id"] = optional_ref(Region, changes["region_id"], "region_id")
+    apply(store, changes)
+    _commit_unique("store")
+    db.session.refresh(store)
+    return jsonify(_store_body(store))
+
+
+@blp.route("/api-keys", methods=["GET"])
+@admin_required
+@blp.response(200, ApiKeySchema(many=True))
+def api_keys():
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+@blp.route("/api-keys", methods=["POST"])
+@admin_required
+@blp.arguments(ApiKeyCreateSchema)
+@blp.response(201, ApiKeySchema)
+def create_api_key(data):
+    """The key is in this answer only; we keep a hash of it."""
+    store = by_public_id(Store, data["store_id"], "store")
+    key, raw = auth.create_api_key(store, data["name"])
+    body = ApiKeySchema().dump(key)
+    body["key"] = raw
+    return jsonify(body), 201
+
+
+@blp.route("/api-keys/<key_id>", methods=["DELETE"])
+@admin_required
+@blp.response(200, ApiKeySchema)
+def revoke_api_key(key_id):
+    return auth.revoke_api_key(key_id)
+
+
+@blp.route("/staff", methods=["POST"])
+@admin_required
+@blp.arguments(StaffCreateSchema)
+@blp.response(201)
+def create_staff(data):
+    store = by_public_id(Store, data["store_id"], "store")
+    user = auth.create_user(data["email"], data["password"], "staff", store)
+    db.session.commit()
+    return jsonify({"id": user.public_id, "email": user.email, "store_id": store.public_id}), 201

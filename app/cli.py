@@ -1,0 +1,73 @@
+"""`flask` commands for operators: the periodic jobs by hand, the ledger check, the demo."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group()
+    def points() -> None:
+        """The points ledger."""
+
+    @points.command("release")
+    def release() -> None:
+        """Make pending points whose return window has passed available."""
+        from app.ledger.service import release_due
+
+        click.echo(f"released {release_due()} points")
+
+    @points.command("expire")
+    def expire() -> None:
+        """Expire points past their validity."""
+        from app.ledger.service import expire_due
+
+        click.echo(f"expired {expire_due()} points")
+
+    @points.command("check")
+    def check() -> None:
+        """Prove every cached balance equals the sum of its entries; exit 1 if not."""
+        from app.ledger.service import integrity_problems
+
+        problems = integrity_problems()
+        click.echo(json.dumps({"healthy": not problems, "problems": problems}, indent=2))
+        if problems:
+            raise SystemExit(1)
+
+    @app.cli.group()
+    def tiers() -> None:
+        """Tier qualification."""
+
+    @tiers.command("evaluate")
+    def evaluate() -> None:
+        """The periodic evaluation: upgrades and downgrades."""
+        from app.tiers.service import evaluate_all
+
+        click.echo(json.dumps(evaluate_all()))
+
+    @app.cli.command("outbox-dispatch")
+    def outbox_dispatch() -> None:
+        """Run due outbox jobs now."""
+        from app.outbox import dispatch
+
+        click.echo(f"ran {dispatch()} jobs")
+
+    @app.cli.command("seed-demo")
+    @click.option("--force", is_flag=True, help="Seed even if the database has members.")
+    def seed_demo(force: bool) -> None:
+        """Seed a demo program into an empty database and print its logins."""
+        from app.seed import seed
+
+        logins = seed(force=force)
+        if logins is None:
+            click.echo("database already has a program; not seeding (use --force)")
+            return
+        click.echo("Demo program seeded. Logins:")
+        for role, email, password, extra in logins:
+            click.echo(f"  {role:<7} {email:<28} {password}  {extra}")
+        db.session.remove()

@@ -1,0 +1,44 @@
+"""Celery bound to the Flask app: a broker in production, in-process (eager) without one."""
+
+from __future__ import annotations
+
+from celery import Task
+from celery.schedules import crontab
+from flask import Flask
+
+from app.extensions import celery
+
+
+class FlaskTask(Task):
+    """Every task runs in its own app context, so it gets its own database session."""
+
+    def __call__(self, *args, **kwargs):
+        flask_app: Flask = self.app.flask_app  # type: ignore[attr-defined]
+        with flask_app.app_context():
+            return super().__call__(*args, **kwargs)
+
+
+BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "outbox.dispatch", "schedule": 30.0},
+    "points-release": {"task": "ledger.release_due", "schedule": crontab(minute="*/15")},
+    "points-expire": {"task": "ledger.expire_due", "schedule": crontab(minute=5, hour="*")},
+    "tiers-evaluate": {"task": "tiers.evaluate_all", "schedule": crontab(minute=30, hour=3)},
+}
+
+
+def init_celery(app: Flask) -> None:
+    broker = app.config.get("CELERY_BROKER_URL")
+    celery.flask_app = app  # type: ignore[attr-defined]
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        result_backend=None,
+        task_ignore_result=True,
+        task_always_eager=not broker,
+        task_eager_propagates=bool(app.config.get("TESTING")) and not broker,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        beat_schedule=BEAT_SCHEDULE,
+        timezone="UTC",
+    )
+    app.extensions["celery"] = celery

@@ -1,0 +1,427 @@
+"""The points ledger: the only code that writes entries, lots and the cached balances.
+
+Every write locks the member's row first, so that a member's ledger changes one transaction at a
+time, and changes the cached balances in the same transaction as the entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import events
+from app.errors import ApiError
+from app.extensions import db
+from app.ledger.models import LedgerEntry, PointLot
+from app.members.models import Member
+from app.models_base import utcnow
+from app.program.service import get_program
+
+
+@dataclass(frozen=True)
+class Balances:
+    available: int
+    pending: int
+
+
+def lock_member(member_id: int) -> Member:
+    stmt = select(Member).where(Member.id == member_id).with_for_update(of=Member)
+    member = db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+    return member
+
+
+def _entry(
+    member: Member, kind: str, reason: str, ref_type: str, ref_id: str, **deltas
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        member_id=member.id,
+        kind=kind,
+        reason=reason,
+        reference_type=ref_type,
+        reference_id=ref_id,
+        available_delta=deltas.get("available", 0),
+        pending_delta=deltas.get("pending", 0),
+        qualifying=deltas.get("qualifying", 0),
+        idempotency_key=deltas.get("idempotency_key"),
+        created_at=deltas.get("at") or utcnow(),
+    )
+    db.session.add(entry)
+    if deltas.get("apply", True):
+        member.points_available += entry.available_delta
+        member.points_pending += entry.pending_delta
+    return entry
+
+
+def _points_changed(member: Member, delta: int, kind: str) -> None:
+    events.publish(
+        db.session,
+        events.POINTS_CHANGED,
+        {
+            "member_id": member.id,
+            "member_public_id": member.public_id,
+            "available": member.points_available,
+            "pending": member.points_pending,
+            "delta": delta,
+            "kind": kind,
+        },
+    )
+
+
+def credit(
+    member: Member,
+    points: int,
+    *,
+    kind: str,
+    reason: str,
+    reference_type: str,
+    reference_id: str,
+    pending_until: datetime | None = None,
+    purchase_id: int | None = None,
+    qualifying: bool = False,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Add points to a member already locked by the caller, as one lot (pending or available)."""
+    now = now or utcnow()
+    program = get_program()
+    pending = pending_until is not None and pending_until > now
+    entry = _entry(
+        member,
+        kind,
+        reason,
+        reference_type,
+        reference_id,
+        available=0 if pending else points,
+        pending=points if pending else 0,
+        qualifying=points if qualifying else 0,
+        idempotency_key=idempotency_key,
+        at=now,
+    )
+    db.session.flush()
+    db.session.add(
+        PointLot(
+            member_id=member.id,
+            entry_id=entry.id,
+            purchase_id=purchase_id,
+            points=points,
+            remaining=points,
+            released=not pending,
+            available_at=pending_until if pending else now,
+            expires_at=now + timedelta(days=program.points_validity_days),
+        )
+    )
+    _points_changed(member, points, kind)
+    return entry
+
+
+def award_points(
+    member_id: int,
+    points: int,
+    *,
+    idempotency_key: str,
+    kind: str = "bonus",
+    reason: str,
+    reference_type: str,
+    reference_id: str,
+) -> LedgerEntry:
+    """Give available points exactly once per idempotency key (games, offers, referrals)."""
+    if points <= 0:
+        raise ValueError("an award is a positive number of points")
+    member = lock_member(member_id)
+    existing = db.session.scalar(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
+    )
+    if existing is not None:
+        return existing
+    try:
+        with db.session.begin_nested():
+            return credit(
+                member,
+                points,
+                kind=kind,
+                reason=reason,
+                reference_type=reference_type,
+                reference_id=reference_id,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        return db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
+        ).one()
+
+
+def debit(
+    member_id: int,
+    points: int,
+    *,
+    kind: str,
+    reason: str,
+    reference_type: str,
+    reference_id: str,
+) -> LedgerEntry:
+    """Take available points, oldest-expiring first; refuses to go below zero."""
+    if points <= 0:
+        raise ValueError("a debit is a positive number of points")
+    taken = db.session.execute(
+        update(Member)
+        .where(Member.id == member_id, Member.points_available >= points)
+        .values(points_available=Member.points_available - points)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise ApiError(409, "insufficient_points", "Not enough points available.")
+    # The update above holds the row lock and changed the balance; this reloads the row.
+    member = lock_member(member_id)
+    entry = _entry(
+        member, kind, reason, reference_type, reference_id, available=-points, apply=False
+    )
+    _consume_lots(member.id, points)
+    _points_changed(member, -points, kind)
+    return entry
+
+
+def _consume_lots(member_id: int, points: int, first_purchase_id: int | None = None) -> int:
+    """Take `points` from available lots, FIFO by expiry; returns what could be taken."""
+    lots = list(
+        db.session.scalars(
+            select(PointLot)
+            .where(PointLot.member_id == member_id, PointLot.released, PointLot.remaining > 0)
+            .order_by(PointLot.expires_at, PointLot.id)
+        )
+    )
+    if first_purchase_id is not None:
+        lots.sort(key=lambda lot: lot.purchase_id != first_purchase_id)
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        lot.remaining -= take
+        left -= take
+    return points - left
+
+
+def reverse_purchase_points(
+    member_id: int, purchase_id: int, points: int, reason: str
+) -> tuple[int, int]:
+    """Take back what a refunded purchase earned: pending first, then available.
+
+    Returns (reversed, uncollected): points already spent elsewhere cannot be taken below zero.
+    """
+    member = lock_member(member_id)
+    lots = list(
+        db.session.scalars(
+            select(PointLot)
+            .where(PointLot.purchase_id == purchase_id, PointLot.remaining > 0)
+            .order_by(PointLot.released, PointLot.id)
+        )
+    )
+    from_pending = 0
+    left = points
+    for lot in lots:
+        if lot.released or left == 0:
+            continue
+        take = min(lot.remaining, left)
+        lot.remaining -= take
+        from_pending += take
+        left -= take
+    from_available = min(left, member.points_available)
+    if from_available:
+        _consume_lots(member.id, from_available, first_purchase_id=purchase_id)
+    reversed_total = from_pending + from_available
+    if reversed_total:
+        _entry(
+            member,
+            "reverse",
+            reason,
+            "purchase",
+            str(purchase_id),
+            available=-from_available,
+            pending=-from_pending,
+            qualifying=-points,
+        )
+        _points_changed(member, -reversed_total, "reverse")
+    return reversed_total, points - reversed_total
+
+
+def adjust(member_id: int, delta: int, reason: str, admin_public_id: str) -> LedgerEntry:
+    if delta == 0:
+        raise ApiError(422, "validation_error", "An adjustment must change the balance.")
+    if delta < 0:
+        return debit(
+            member_id,
+            -delta,
+            kind="adjust",
+            reason=reason,
+            reference_type="admin",
+            reference_id=admin_public_id,
+        )
+    member = lock_member(member_id)
+    return credit(
+        member,
+        delta,
+        kind="adjust",
+        reason=reason,
+        reference_type="admin",
+        reference_id=admin_public_id,
+    )
+
+
+def release_due(now: datetime | None = None, batch: int = 500) -> int:
+    """Move pending lots whose return window has passed into the available balance."""
+    now = now or utcnow()
+    released = 0
+    while True:
+        member_ids = list(
+            db.session.scalars(
+                select(PointLot.member_id)
+                .where(~PointLot.released, PointLot.available_at <= now)
+                .group_by(PointLot.member_id)
+                .limit(batch)
+            )
+        )
+        if not member_ids:
+            return released
+        for member_id in member_ids:
+            member = lock_member(member_id)
+            lots = list(
+                db.session.scalars(
+                    select(PointLot).where(
+                        PointLot.member_id == member_id,
+                        ~PointLot.released,
+                        PointLot.available_at <= now,
+                    )
+                )
+            )
+            total = sum(lot.remaining for lot in lots)
+            for lot in lots:
+                lot.released = True
+            if total:
+                _entry(
+                    member,
+                    "release",
+                    "Return window over",
+                    "lots",
+                    str(lots[0].id),
+                    available=total,
+                    pending=-total,
+                )
+                _points_changed(member, 0, "release")
+            db.session.commit()
+            released += total
+
+
+def expire_due(now: datetime | None = None, batch: int = 500) -> int:
+    """Expire what is left of lots past their validity, oldest first."""
+    now = now or utcnow()
+    expired = 0
+    while True:
+        member_ids = list(
+            db.session.scalars(
+                select(PointLot.member_id)
+                .where(PointLot.released, PointLot.remaining > 0, PointLot.expires_at <= now)
+                .group_by(PointLot.member_id)
+                .limit(batch)
+            )
+        )
+        if not member_ids:
+            return expired
+        for member_id in member_ids:
+            member = lock_member(member_id)
+            lots = list(
+                db.session.scalars(
+                    select(PointLot).where(
+                        PointLot.member_id == member_id,
+                        PointLot.released,
+                        PointLot.remaining > 0,
+                        PointLot.expires_at <= now,
+                    )
+                )
+            )
+            total = sum(lot.remaining for lot in lots)
+            for lot in lots:
+                lot.remaining = 0
+            if total:
+                _entry(
+                    member, "expire", "Points expired", "lots", str(lots[0].id), available=-total
+                )
+                _points_changed(member, -total, "expire")
+            db.session.commit()
+            expired += total
+
+
+def expiring_soon(member_id: int, within: timedelta = timedelta(days=30)) -> int:
+    horizon = utcnow() + within
+    return db.session.scalar(
+        select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
+            PointLot.member_id == member_id,
+            PointLot.released,
+            PointLot.remaining > 0,
+            PointLot.expires_at <= horizon,
+        )
+    )
+
+
+def qualifying_points(member_id: int, since: datetime) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.qualifying), 0)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.created_at >= since
+        )
+    )
+
+
+def history(member_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
+    stmt = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+    if before_id is not None:
+        stmt = stmt.where(LedgerEntry.id < before_id)
+    return list(db.session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(limit)))
+
+
+def integrity_problems() -> list[dict]:
+    """Members whose cached balances differ from their entries or their lots."""
+    sums = (
+        select(
+            LedgerEntry.member_id,
+            func.sum(LedgerEntry.available_delta).label("available"),
+            func.sum(LedgerEntry.pending_delta).label("pending"),
+        )
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )
+    lots = (
+        select(
+            PointLot.member_id,
+            func.sum(PointLot.remaining).filter(PointLot.released).label("available"),
+            func.sum(PointLot.remaining).filter(~PointLot.released).label("pending"),
+        )
+        .group_by(PointLot.member_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Member.public_id,
+            Member.points_available,
+            Member.points_pending,
+            func.coalesce(sums.c.available, 0),
+            func.coalesce(sums.c.pending, 0),
+            func.coalesce(lots.c.available, 0),
+            func.coalesce(lots.c.pending, 0),
+        )
+        .outerjoin(sums, sums.c.member_id == Member.id)
+        .outerjoin(lots, lots.c.member_id == Member.id)
+    )
+    problems = []
+    for public_id, avail, pend, e_avail, e_pend, l_avail, l_pend in rows:
+        if not (avail == e_avail == l_avail and pend == e_pend == l_pend):
+            problems.append(
+                {
+                    "member": public_id,
+                    "cached": [avail, pend],
+                    "entries": [e_avail, e_pend],
+                    "lots": [l_avail, l_pend],
+                }
+            )
+    return problems

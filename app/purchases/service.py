@@ -1,0 +1,193 @@
+"""Recording purchases and refunds, and what they earn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app import events
+from app.errors import ApiError, not_found
+from app.extensions import db
+from app.ledger import service as ledger
+from app.members.models import Member
+from app.members.service import member_by_card
+from app.models_base import utcnow
+from app.program.service import get_program
+from app.purchases import earning
+from app.purchases.models import Purchase, Refund
+from app.stores.models import Store
+from app.tiers.service import upgrade_if_qualified
+
+MAX_BACKDATE = timedelta(days=30)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class PurchaseInput:
+    card_number: str
+    amount_minor: int
+    currency: str
+    channel: str
+    receipt_id: str
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordedPurchase:
+    purchase: Purchase
+    member: Member
+    earned: earning.Earning
+    available_at: datetime | None
+
+
+def program_live_in(store: Store) -> bool:
+    program = get_program()
+    return program.rollout == "all" or store.pilot or store.region.pilot
+
+
+def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> RecordedPurchase:
+    program = get_program()
+    if not store.active:
+        raise ApiError(409, "store_inactive", "This store is not active.")
+    if data.currency.upper() != program.currency:
+        raise ApiError(
+            422,
+            "currency_mismatch",
+            f"The program counts purchases in {program.currency}.",
+            {"expected": program.currency},
+        )
+    now = utcnow()
+    occurred = data.occurred_at or now
+    if occurred > now + CLOCK_SKEW or occurred < now - MAX_BACKDATE:
+        raise ApiError(422, "occurred_at_out_of_range", "A purchase must be from the last 30 days.")
+    member = member_by_card(data.card_number)
+    duplicate = db.session.scalar(
+        select(Purchase.id).where(
+            Purchase.store_id == store.id, Purchase.receipt_id == data.receipt_id
+        )
+    )
+    if duplicate is not None:
+        raise ApiError(409, "duplicate_receipt", "This receipt was already recorded.")
+
+    member = ledger.lock_member(member.id)
+    purchase = Purchase(
+        member_id=member.id,
+        store_id=store.id,
+        channel=data.channel,
+        receipt_id=data.receipt_id,
+        amount_minor=data.amount_minor,
+        currency=program.currency,
+        occurred_at=occurred,
+        recorded_by=recorded_by,
+    )
+    db.session.add(purchase)
+    db.session.flush()
+
+    result = earning.Earning()
+    if not program_live_in(store):
+        purchase.no_points_reason = "program_not_live_in_store"
+    else:
+        rules = earning.matching_rules(
+            store.id, store.region_id, data.channel, data.amount_minor, occurred
+        )
+        result = earning.compute(
+            data.amount_minor, program.base_points_per_unit, member.tier.multiplier, rules
+        )
+        if result.total == 0:
+            purchase.no_points_reason = "amount_too_small"
+    pending_until = now + timedelta(days=program.return_window_days)
+    for kind, points, reason in (
+        ("earn", result.base, "Purchase"),
+        ("bonus", result.bonus, "Purchase bonus"),
+    ):
+        if points:
+            ledger.credit(
+                member,
+                points,
+                kind=kind,
+                reason=reason,
+                reference_type="purchase",
+                reference_id=purchase.public_id,
+                pending_until=pending_until,
+                purchase_id=purchase.id,
+                qualifying=True,
+                now=now,
+            )
+    purchase.points_earned = result.total
+    if result.total:
+        upgrade_if_qualified(member)
+    events.publish(
+        db.session,
+        events.PURCHASE_RECORDED,
+        {
+            "member_id": member.id,
+            "member_public_id": member.public_id,
+            "purchase_id": purchase.public_id,
+            "store_id": store.public_id,
+            "region_id": store.region.public_id,
+            "channel": purchase.channel,
+            "amount_minor": purchase.amount_minor,
+            "currency": purchase.currency,
+            "points": purchase.points_earned,
+            "occurred_at": occurred.isoformat(),
+        },
+    )
+    return RecordedPurchase(purchase, member, result, pending_until if result.total else None)
+
+
+def get_purchase(public_id: str, store: Store | None) -> Purchase:
+    purchase = db.session.scalar(select(Purchase).where(Purchase.public_id == public_id))
+    # A store sees its own purchases only; saying "not found" hides the others.
+    if purchase is None or (store is not None and purchase.store_id != store.id):
+        raise not_found("purchase")
+    return purchase
+
+
+def refund(purchase: Purchase, amount_minor: int | None) -> Refund:
+    purchase = db.session.scalar(
+        select(Purchase).where(Purchase.id == purchase.id).with_for_update()
+    )
+    refundable = purchase.amount_minor - purchase.refunded_minor
+    amount = refundable if amount_minor is None else amount_minor
+    if refundable == 0:
+        raise ApiError(409, "already_refunded", "This purchase is fully refunded.")
+    if amount <= 0 or amount > refundable:
+        raise ApiError(
+            422,
+            "refund_exceeds_purchase",
+            "A refund must be more than zero and at most what is left of the purchase.",
+            {"refundable_minor": refundable},
+        )
+    purchase.refunded_minor += amount
+    # Reverse in proportion, computed on the running total so partial refunds add up exactly.
+    target = purchase.points_earned * purchase.refunded_minor // purchase.amount_minor
+    to_reverse = target - purchase.points_reversed
+    reversed_, uncollected = 0, 0
+    if to_reverse > 0:
+        reversed_, uncollected = ledger.reverse_purchase_points(
+            purchase.member_id, purchase.id, to_reverse, "Refund"
+        )
+    purchase.points_reversed = target
+    record = Refund(
+        purchase_id=purchase.id,
+        amount_minor=amount,
+        points_reversed=reversed_,
+        points_uncollected=uncollected,
+    )
+    db.session.add(record)
+    db.session.flush()
+    events.publish(
+        db.session,
+        events.PURCHASE_REFUNDED,
+        {
+            "member_id": purchase.member_id,
+            "purchase_id": purchase.public_id,
+            "refund_id": record.public_id,
+            "amount_minor": amount,
+            "fully_refunded": purchase.refunded_minor == purchase.amount_minor,
+            "points_reversed": reversed_,
+        },
+    )
+    return record

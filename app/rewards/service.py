@@ -1,0 +1,114 @@
+"""The rewards catalog and redemptions: spend points, get a code, show it at the till once."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select, update
+
+from app.errors import ApiError, not_found
+from app.extensions import db
+from app.ledger import service as ledger
+from app.members.models import Member
+from app.models_base import utcnow
+from app.rewards.models import Redemption, Reward
+from app.stores.models import Store
+
+# No 0/O or 1/I/L: the code is read aloud and typed at the till.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+def catalog(include_inactive: bool = False) -> list[Reward]:
+    stmt = select(Reward).order_by(Reward.cost_points, Reward.id)
+    if not include_inactive:
+        stmt = stmt.where(Reward.active)
+    return list(db.session.scalars(stmt))
+
+
+def get_reward(public_id: str) -> Reward:
+    reward = db.session.scalar(select(Reward).where(Reward.public_id == public_id))
+    if reward is None:
+        raise not_found("reward")
+    return reward
+
+
+def allowed_for(reward: Reward, member: Member) -> bool:
+    return not reward.tiers or member.tier.code in reward.tiers
+
+
+def redeem(member: Member, reward: Reward) -> Redemption:
+    if not reward.active:
+        raise ApiError(409, "reward_unavailable", "This reward is no longer offered.")
+    if not allowed_for(reward, member):
+        raise ApiError(
+            403, "reward_not_for_tier", "This reward is for other tiers.", {"tiers": reward.tiers}
+        )
+    if reward.stock_remaining is not None:
+        taken = db.session.execute(
+            update(Reward)
+            .where(Reward.id == reward.id, Reward.stock_remaining > 0)
+            .values(stock_remaining=Reward.stock_remaining - 1)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            raise ApiError(409, "out_of_stock", "This reward is out of stock.")
+    redemption = Redemption(
+        member_id=member.id, reward_id=reward.id, points_spent=reward.cost_points, code=_new_code()
+    )
+    db.session.add(redemption)
+    db.session.flush()
+    ledger.debit(
+        member.id,
+        reward.cost_points,
+        kind="redeem",
+        reason=f"Reward: {reward.name}",
+        reference_type="redemption",
+        reference_id=redemption.public_id,
+    )
+    return redemption
+
+
+def confirm(code: str, store: Store) -> Redemption:
+    """The till confirms a code once; a second use is refused."""
+    normalized = code.strip().upper().replace("-", "").replace(" ", "")
+    used = db.session.execute(
+        update(Redemption)
+        .where(Redemption.code == normalized, Redemption.status == "issued")
+        .values(status="confirmed", confirmed_at=utcnow(), confirmed_store_id=store.id)
+        .execution_options(synchronize_session=False)
+    )
+    redemption = db.session.scalar(
+        select(Redemption)
+        .where(Redemption.code == normalized)
+        .execution_options(populate_existing=True)
+    )
+    if redemption is None:
+        raise not_found("redemption")
+    if used.rowcount != 1:
+        raise ApiError(
+            409,
+            "redemption_already_used",
+            "This code was already used.",
+            {
+                "confirmed_at": redemption.confirmed_at.isoformat()
+                if redemption.confirmed_at
+                else None
+            },
+        )
+    db.session.commit()
+    return redemption
+
+
+def member_redemptions(member: Member) -> list[Redemption]:
+    return list(
+        db.session.scalars(
+            select(Redemption)
+            .where(Redemption.member_id == member.id)
+            .order_by(Redemption.id.desc())
+            .limit(100)
+        )
+    )
