@@ -28,7 +28,9 @@ class Balances:
 
 
 def lock_member(member_id: int) -> Member:
-    stmt = select(Member).where(Member.id == member_id).with_for_update(of=Member)
+    # FOR NO KEY UPDATE: rows that merely reference the member (their foreign keys take KEY
+    # SHARE locks) must not deadlock with the balance update.
+    stmt = select(Member).where(Member.id == member_id).with_for_update(of=Member, key_share=True)
     member = db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
     return member
 

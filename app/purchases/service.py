@@ -147,7 +147,7 @@ def get_purchase(public_id: str, store: Store | None) -> Purchase:
 
 def refund(purchase: Purchase, amount_minor: int | None) -> Refund:
     purchase = db.session.scalar(
-        select(Purchase).where(Purchase.id == purchase.id).with_for_update()
+        select(Purchase).where(Purchase.id == purchase.id).with_for_update(key_share=True)
     )
     refundable = purchase.amount_minor - purchase.refunded_minor
     amount = refundable if amount_minor is None else amount_minor
