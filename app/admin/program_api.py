@@ -9,7 +9,7 @@ from app.extensions import db
 from app.ledger.service import integrity_problems
 from app.program.service import get_program, update_program
 from app.tiers.models import Tier
-from app.tiers.service import all_tiers
+from app.tiers.service import all_tiers, forget_cached_tiers
 
 blp = Blueprint(
     "admin_program", __name__, url_prefix="/api/v1/admin", description="Program and tiers"
@@ -44,6 +44,7 @@ def _save_tier(tier: Tier) -> Tier:
     except IntegrityError:
         db.session.rollback()
         raise ApiError(409, "tier_conflict", "Another tier has this code or rank.") from None
+    forget_cached_tiers()
     ordered = all_tiers()
     thresholds = [t.threshold_points for t in ordered]
     if thresholds != sorted(thresholds) or len(set(thresholds)) != len(thresholds):

@@ -163,12 +163,16 @@ def store_for_api_key(raw: str) -> Store:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         raise invalid
-    key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if key is None or key.revoked_at is not None:
+    row = db.session.execute(
+        select(ApiKey.secret_hash, ApiKey.revoked_at, Store)
+        .join(Store, Store.id == ApiKey.store_id)
+        .where(ApiKey.prefix == parts[1])
+    ).first()
+    if row is None or row.revoked_at is not None:
         raise invalid
-    if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
+    if not hmac.compare_digest(row.secret_hash, _hash_secret(parts[2])):
         raise invalid
-    return db.session.get(Store, key.store_id)
+    return row.Store
 
 
 def revoke_api_key(public_id: str) -> ApiKey:

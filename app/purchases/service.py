@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app import events
 from app.errors import ApiError, not_found
@@ -62,16 +63,7 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
     occurred = data.occurred_at or now
     if occurred > now + CLOCK_SKEW or occurred < now - MAX_BACKDATE:
         raise ApiError(422, "occurred_at_out_of_range", "A purchase must be from the last 30 days.")
-    member = member_by_card(data.card_number)
-    duplicate = db.session.scalar(
-        select(Purchase.id).where(
-            Purchase.store_id == store.id, Purchase.receipt_id == data.receipt_id
-        )
-    )
-    if duplicate is not None:
-        raise ApiError(409, "duplicate_receipt", "This receipt was already recorded.")
-
-    member = ledger.lock_member(member.id)
+    member = ledger.lock_member(member_by_card(data.card_number).id)
     purchase = Purchase(
         member_id=member.id,
         store_id=store.id,
@@ -83,7 +75,11 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
         recorded_by=recorded_by,
     )
     db.session.add(purchase)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The store's receipt id is unique: the transaction is lost, the caller rolls back.
+        raise ApiError(409, "duplicate_receipt", "This receipt was already recorded.") from None
 
     result = earning.Earning()
     if not program_live_in(store):

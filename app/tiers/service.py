@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import g, has_app_context
 from sqlalchemy import func, select
 
 from app import events
@@ -19,7 +20,18 @@ from app.tiers.models import Tier
 
 
 def all_tiers() -> list[Tier]:
-    return list(db.session.scalars(select(Tier).order_by(Tier.rank)))
+    """The tiers by rank, read once per request or job."""
+    if has_app_context() and "_tiers" in g:
+        return g._tiers
+    tiers = list(db.session.scalars(select(Tier).order_by(Tier.rank)))
+    if has_app_context():
+        g._tiers = tiers
+    return tiers
+
+
+def forget_cached_tiers() -> None:
+    if has_app_context():
+        g.pop("_tiers", None)
 
 
 def entry_tier() -> Tier:
@@ -59,6 +71,8 @@ def _move(member: Member, tier: Tier) -> None:
 
 def upgrade_if_qualified(member: Member) -> None:
     """Called after points that qualify were earned, with the member locked."""
+    if member.tier.rank == all_tiers()[-1].rank:
+        return
     target = tier_for_points(_window_points(member.id), all_tiers())
     if target.rank > member.tier.rank:
         _move(member, target)
