@@ -22,6 +22,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     check_production(app.config)
+    app.json.sort_keys = False  # type: ignore[attr-defined] - keep schema field order
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     _import_models()

@@ -60,7 +60,6 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
-    JSON_SORT_KEYS = False
     MIGRATIONS_DIR = BASE_DIR / "migrations"
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     # Feature packages that plug into the core (each has an init_app(app)).
