@@ -68,6 +68,9 @@ def _import_models() -> None:
         "app.ledger.models",
         "app.ledger.tasks",
         "app.members.models",
+        "app.offers.models",
+        "app.offers.tasks",
+        "app.segments.models",
         "app.program.models",
         "app.purchases.models",
         "app.rewards.models",
@@ -82,8 +85,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import catalog_api, program_api, stores_api
     from app.auth import api as auth_api
     from app.members import api as members_api
+    from app.offers import api as offers_api
     from app.purchases import api as purchases_api
     from app.rewards import api as rewards_api
+    from app.segments import api as segments_api
 
     for module in (
         auth_api,
@@ -93,6 +98,8 @@ def _register_blueprints(app: Flask) -> None:
         program_api,
         stores_api,
         catalog_api,
+        segments_api,
+        offers_api,
     ):
         register_blueprint(app, module.blp)
 

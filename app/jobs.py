@@ -22,6 +22,7 @@ BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.dispatch", "schedule": 30.0},
     "points-release": {"task": "ledger.release_due", "schedule": crontab(minute="*/15")},
     "points-expire": {"task": "ledger.expire_due", "schedule": crontab(minute=5, hour="*")},
+    "offers-expire-claims": {"task": "offers.expire_claims", "schedule": crontab(minute="*/15")},
     "tiers-evaluate": {"task": "tiers.evaluate_all", "schedule": crontab(minute=30, hour=3)},
 }
 

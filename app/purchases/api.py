@@ -24,7 +24,7 @@ def _balance(member) -> dict:
 
 
 def _purchase_body(recorded: service.RecordedPurchase) -> dict:
-    p, earned = recorded.purchase, recorded.earned
+    p, earned, applied = recorded.purchase, recorded.earned, recorded.offer
     return PurchaseResultSchema().dump(
         {
             "id": p.public_id,
@@ -34,15 +34,24 @@ def _purchase_body(recorded: service.RecordedPurchase) -> dict:
             "currency": p.currency,
             "channel": p.channel,
             "receipt_id": p.receipt_id,
-            "points_earned": earned.total,
+            "points_earned": p.points_earned,
             "base_points": earned.base,
             "bonus_points": earned.bonus,
             "bonus_rules": earned.rules,
             "points_status": "none"
-            if not earned.total
+            if not p.points_earned
             else ("pending" if recorded.available_at else "available"),
             "available_at": recorded.available_at,
             "no_points_reason": p.no_points_reason,
+            "offer": {
+                "id": applied.offer.public_id,
+                "claim_id": applied.claim.public_id,
+                "benefit": applied.offer.benefit,
+                "discount_percent": applied.offer.discount_percent,
+                "points": applied.extra_points,
+            }
+            if applied
+            else None,
             "balance": _balance(recorded.member),
         }
     )
@@ -66,6 +75,7 @@ def record(data):
         channel=data["channel"],
         receipt_id=data["receipt_id"],
         occurred_at=data["occurred_at"],
+        offer_code=data["offer_code"],
     )
 
     def action():

@@ -17,6 +17,8 @@ class Earning:
     base: int = 0
     bonus: int = 0
     rules: list[str] = field(default_factory=list)
+    # Base points before the tier multiplier: what multiplier bonuses multiply.
+    plain: Decimal = Decimal(0)
 
     @property
     def total(self) -> int:
@@ -51,7 +53,7 @@ def compute(
     """Every matching rule applies and they add up; each rule's bonus is rounded down."""
     units = Decimal(amount_minor) / 100
     plain = units * base_per_unit
-    earning = Earning(base=_floor(plain * tier_multiplier))
+    earning = Earning(base=_floor(plain * tier_multiplier), plain=plain)
     for rule in rules:
         if rule.kind == "multiplier" and rule.multiplier is not None:
             earning.bonus += max(0, _floor(plain * (rule.multiplier - 1)))

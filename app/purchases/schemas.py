@@ -11,6 +11,11 @@ class PurchaseCreateSchema(StrictSchema):
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
     receipt_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     occurred_at = fields.AwareDateTime(load_default=None)
+    offer_code = fields.Str(
+        load_default=None,
+        validate=validate.Length(min=4, max=20),
+        metadata={"description": "A claimed offer the member shows at the till."},
+    )
 
 
 class PurchaseResultSchema(StrictSchema):
@@ -28,6 +33,7 @@ class PurchaseResultSchema(StrictSchema):
     points_status = fields.Str(metadata={"description": "pending, available or none"})
     available_at = fields.DateTime(allow_none=True)
     no_points_reason = fields.Str(allow_none=True)
+    offer = fields.Dict(allow_none=True)
     balance = fields.Dict()
 
 

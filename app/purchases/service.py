@@ -15,6 +15,7 @@ from app.ledger import service as ledger
 from app.members.models import Member
 from app.members.service import member_by_card
 from app.models_base import utcnow
+from app.offers.service import AppliedOffer, redeem_at_purchase
 from app.program.service import get_program
 from app.purchases import earning
 from app.purchases.models import Purchase, Refund
@@ -33,6 +34,7 @@ class PurchaseInput:
     channel: str
     receipt_id: str
     occurred_at: datetime | None = None
+    offer_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class RecordedPurchase:
     member: Member
     earned: earning.Earning
     available_at: datetime | None
+    offer: AppliedOffer | None = None
 
 
 def program_live_in(store: Store) -> bool:
@@ -91,12 +94,21 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
         result = earning.compute(
             data.amount_minor, program.base_points_per_unit, member.tier.multiplier, rules
         )
-        if result.total == 0:
-            purchase.no_points_reason = "amount_too_small"
+    applied = None
+    if data.offer_code:
+        if purchase.no_points_reason is not None:
+            raise ApiError(
+                409, "offer_not_redeemable_here", "Offers work where the program is live."
+            )
+        applied = redeem_at_purchase(data.offer_code, member, result.plain, purchase.id)
+    if result.total == 0 and purchase.no_points_reason is None and not applied:
+        purchase.no_points_reason = "amount_too_small"
     pending_until = now + timedelta(days=program.return_window_days)
+    offer_points = applied.extra_points if applied else 0
     for kind, points, reason in (
         ("earn", result.base, "Purchase"),
         ("bonus", result.bonus, "Purchase bonus"),
+        ("bonus", offer_points, "Offer bonus"),
     ):
         if points:
             ledger.credit(
@@ -111,8 +123,8 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
                 qualifying=True,
                 now=now,
             )
-    purchase.points_earned = result.total
-    if result.total:
+    purchase.points_earned = result.total + offer_points
+    if purchase.points_earned:
         upgrade_if_qualified(member)
     events.publish(
         db.session,
@@ -130,7 +142,9 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
             "occurred_at": occurred.isoformat(),
         },
     )
-    return RecordedPurchase(purchase, member, result, pending_until if result.total else None)
+    return RecordedPurchase(
+        purchase, member, result, pending_until if purchase.points_earned else None, applied
+    )
 
 
 def get_purchase(public_id: str, store: Store | None) -> Purchase:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select, update
 
+from app.codes import normalize, till_code
 from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger import service as ledger
@@ -13,13 +12,6 @@ from app.members.models import Member
 from app.models_base import utcnow
 from app.rewards.models import Redemption, Reward
 from app.stores.models import Store
-
-# No 0/O or 1/I/L: the code is read aloud and typed at the till.
-_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def _new_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
 
 def catalog(include_inactive: bool = False) -> list[Reward]:
@@ -57,7 +49,7 @@ def redeem(member: Member, reward: Reward) -> Redemption:
         if taken.rowcount != 1:
             raise ApiError(409, "out_of_stock", "This reward is out of stock.")
     redemption = Redemption(
-        member_id=member.id, reward_id=reward.id, points_spent=reward.cost_points, code=_new_code()
+        member_id=member.id, reward_id=reward.id, points_spent=reward.cost_points, code=till_code()
     )
     db.session.add(redemption)
     db.session.flush()
@@ -74,7 +66,7 @@ def redeem(member: Member, reward: Reward) -> Redemption:
 
 def confirm(code: str, store: Store) -> Redemption:
     """The till confirms a code once; a second use is refused."""
-    normalized = code.strip().upper().replace("-", "").replace(" ", "")
+    normalized = normalize(code)
     used = db.session.execute(
         update(Redemption)
         .where(Redemption.code == normalized, Redemption.status == "issued")

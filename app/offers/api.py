@@ -1,0 +1,129 @@
+from flask import jsonify, request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from app.admin.lookup import apply, optional_ref
+from app.auth.guards import admin_required, current_member, member_required
+from app.extensions import db
+from app.i18n import pick
+from app.idempotency import require_key, run_once
+from app.models_base import utcnow
+from app.offers import service
+from app.offers.models import Offer, OfferClaim
+from app.offers.schemas import ClaimSchema, MemberOfferSchema, OfferAdminSchema
+from app.program.service import get_program
+from app.segments.models import Segment
+
+blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Time-limited offers")
+
+
+def _claim_body(claim: OfferClaim, offer: Offer) -> dict:
+    return ClaimSchema().dump(
+        {
+            "id": claim.public_id,
+            "offer_id": offer.public_id,
+            "code": claim.code,
+            "status": claim.status,
+            "claimed_at": claim.claimed_at,
+            "expires_at": offer.ends_at,
+        }
+    )
+
+
+@blp.route("/offers", methods=["GET"])
+@member_required
+@blp.response(200, MemberOfferSchema(many=True))
+def live():
+    """The member's live offers, in the member's language, with the time left."""
+    member = current_member()
+    default = get_program().default_language
+    now = utcnow()
+    return jsonify(
+        [
+            MemberOfferSchema().dump(
+                {
+                    "id": o.public_id,
+                    "title": pick(o.title, member.language, default),
+                    "body": pick(o.body, member.language, default),
+                    "benefit": o.benefit,
+                    "points": o.points,
+                    "multiplier": str(o.multiplier) if o.multiplier else None,
+                    "discount_percent": o.discount_percent,
+                    "ends_at": o.ends_at,
+                    "seconds_left": int((o.ends_at - now).total_seconds()),
+                    "claims_left": max(0, o.per_member_limit - claimed),
+                }
+            )
+            for o, claimed in service.live_offers(member, now)
+        ]
+    )
+
+
+@blp.route("/offers/<offer_id>/claim", methods=["POST"])
+@member_required
+@blp.response(201, ClaimSchema)
+def claim(offer_id):
+    """Claim an offer (needs an `Idempotency-Key`); the code is shown at the till."""
+    key = require_key(request.headers.get("Idempotency-Key"))
+    member = current_member()
+    offer = service.get_offer(offer_id)
+
+    def action():
+        return _claim_body(service.claim(offer, member), offer), 201
+
+    body, status, _ = run_once(f"claim:{member.public_id}", key, {"offer": offer_id}, action)
+    return jsonify(body), status
+
+
+@blp.route("/me/offer-claims", methods=["GET"])
+@member_required
+@blp.response(200, ClaimSchema(many=True))
+def my_claims():
+    member = current_member()
+    rows = db.session.execute(
+        select(OfferClaim, Offer)
+        .join(Offer, Offer.id == OfferClaim.offer_id)
+        .where(OfferClaim.member_id == member.id)
+        .order_by(OfferClaim.id.desc())
+        .limit(100)
+    ).all()
+    return jsonify([_claim_body(c, o) for c, o in rows])
+
+
+def _admin_body(offer: Offer) -> dict:
+    body = OfferAdminSchema().dump(offer)
+    segment = db.session.get(Segment, offer.segment_id) if offer.segment_id else None
+    body["segment_id"] = segment.public_id if segment else None
+    return body
+
+
+@blp.route("/admin/offers", methods=["GET"])
+@admin_required
+@blp.response(200, OfferAdminSchema(many=True))
+def admin_offers():
+    return jsonify([_admin_body(o) for o in db.session.scalars(select(Offer).order_by(Offer.id))])
+
+
+@blp.route("/admin/offers", methods=["POST"])
+@admin_required
+@blp.arguments(OfferAdminSchema)
+@blp.response(201, OfferAdminSchema)
+def create_offer(data):
+    data["segment_id"] = optional_ref(Segment, data.get("segment_id"), "segment_id")
+    offer = Offer(**data)
+    db.session.add(offer)
+    db.session.commit()
+    return jsonify(_admin_body(offer)), 201
+
+
+@blp.route("/admin/offers/<offer_id>", methods=["PATCH"])
+@admin_required
+@blp.arguments(OfferAdminSchema(partial=True))
+@blp.response(200, OfferAdminSchema)
+def patch_offer(changes, offer_id):
+    offer = service.get_offer(offer_id)
+    if "segment_id" in changes:
+        changes["segment_id"] = optional_ref(Segment, changes["segment_id"], "segment_id")
+    apply(offer, changes)
+    db.session.commit()
+    return jsonify(_admin_body(offer))

@@ -1,0 +1,73 @@
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from app.offers.models import BENEFITS
+from app.schemas import StrictSchema
+
+LOCALIZED = fields.Dict(
+    keys=fields.Str(validate=validate.OneOf(("en", "fi", "pl", "tl"))),
+    values=fields.Str(validate=validate.Length(min=1, max=500)),
+)
+
+
+class OfferAdminSchema(StrictSchema):
+    id = fields.Str(attribute="public_id", dump_only=True)
+    title = fields.Dict(
+        required=True,
+        keys=fields.Str(validate=validate.OneOf(("en", "fi", "pl", "tl"))),
+        values=fields.Str(validate=validate.Length(min=1, max=120)),
+        validate=validate.Length(min=1),
+    )
+    body = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(("en", "fi", "pl", "tl"))),
+        values=fields.Str(validate=validate.Length(max=1000)),
+    )
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    segment_id = fields.Str(allow_none=True)
+    benefit = fields.Str(required=True, validate=validate.OneOf(BENEFITS))
+    points = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=1, max=100_000))
+    multiplier = fields.Decimal(
+        as_string=True, allow_none=True, validate=validate.Range(min=1, max=10)
+    )
+    discount_percent = fields.Int(allow_none=True, validate=validate.Range(min=1, max=100))
+    per_member_limit = fields.Int(validate=validate.Range(min=1, max=100))
+    total_cap = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=1))
+    claimed_count = fields.Int(dump_only=True)
+    active = fields.Bool()
+
+    @validates_schema
+    def _benefit_value(self, data: dict, **_kwargs) -> None:
+        if self.partial:
+            return
+        needs = {
+            "bonus_points": "points",
+            "gift_points": "points",
+            "multiplier": "multiplier",
+            "discount": "discount_percent",
+        }[data["benefit"]]
+        if data.get(needs) is None:
+            raise ValidationError(f"A {data['benefit']} offer needs `{needs}`.", needs)
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("Must be after starts_at.", "ends_at")
+
+
+class MemberOfferSchema(StrictSchema):
+    id = fields.Str()
+    title = fields.Str()
+    body = fields.Str()
+    benefit = fields.Str()
+    points = fields.Int(allow_none=True)
+    multiplier = fields.Str(allow_none=True)
+    discount_percent = fields.Int(allow_none=True)
+    ends_at = fields.DateTime()
+    seconds_left = fields.Int()
+    claims_left = fields.Int()
+
+
+class ClaimSchema(StrictSchema):
+    id = fields.Str()
+    offer_id = fields.Str()
+    code = fields.Str()
+    status = fields.Str()
+    claimed_at = fields.DateTime()
+    expires_at = fields.DateTime()

@@ -1,0 +1,150 @@
+"""Time-limited offers: who sees them, claiming under a total cap, redeeming at the till."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy import func, or_, select, update
+
+from app.codes import normalize, till_code
+from app.errors import ApiError, not_found
+from app.extensions import db
+from app.ledger import service as ledger
+from app.members.models import Member
+from app.models_base import utcnow
+from app.offers.models import Offer, OfferClaim
+from app.segments.models import Segment
+from app.segments.rules import compile_rules
+
+
+def get_offer(public_id: str) -> Offer:
+    offer = db.session.scalar(select(Offer).where(Offer.public_id == public_id))
+    if offer is None:
+        raise not_found("offer")
+    return offer
+
+
+def is_eligible(offer: Offer, member: Member) -> bool:
+    if offer.segment_id is None:
+        return True
+    segment = db.session.get(Segment, offer.segment_id)
+    stmt = select(Member.id).where(Member.id == member.id, compile_rules(segment.rules))
+    return db.session.scalar(stmt) is not None
+
+
+def live_offers(member: Member, now: datetime | None = None) -> list[tuple[Offer, int]]:
+    """The member's live offers and how many times the member has claimed each."""
+    now = now or utcnow()
+    offers = list(
+        db.session.scalars(
+            select(Offer)
+            .where(Offer.active, Offer.starts_at <= now, Offer.ends_at > now)
+            .order_by(Offer.ends_at)
+        )
+    )
+    offers = [o for o in offers if is_eligible(o, member)]
+    claimed = dict(
+        db.session.execute(
+            select(OfferClaim.offer_id, func.count())
+            .where(OfferClaim.member_id == member.id)
+            .group_by(OfferClaim.offer_id)
+        ).all()
+    )
+    return [(o, claimed.get(o.id, 0)) for o in offers]
+
+
+def _check_window(offer: Offer, now: datetime) -> None:
+    if not offer.active or offer.ends_at <= now:
+        raise ApiError(409, "offer_expired", "This offer has ended.")
+    if offer.starts_at > now:
+        raise ApiError(409, "offer_not_started", "This offer has not started yet.")
+
+
+def claim(offer: Offer, member: Member) -> OfferClaim:
+    now = utcnow()
+    _check_window(offer, now)
+    if not is_eligible(offer, member):
+        raise ApiError(403, "offer_not_eligible", "This offer is not for you.")
+    ledger.lock_member(member.id)  # one claim of a member at a time: the limit holds
+    mine = db.session.scalar(
+        select(func.count())
+        .select_from(OfferClaim)
+        .where(OfferClaim.offer_id == offer.id, OfferClaim.member_id == member.id)
+    )
+    if mine >= offer.per_member_limit:
+        raise ApiError(409, "offer_limit_reached", "You have claimed this offer already.")
+    taken = db.session.execute(
+        update(Offer)
+        .where(
+            Offer.id == offer.id,
+            or_(Offer.total_cap.is_(None), Offer.claimed_count < Offer.total_cap),
+        )
+        .values(claimed_count=Offer.claimed_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise ApiError(409, "offer_sold_out", "This offer has been fully claimed.")
+    record = OfferClaim(offer_id=offer.id, member_id=member.id, code=till_code())
+    db.session.add(record)
+    db.session.flush()
+    if offer.benefit == "gift_points":
+        ledger.award_points(
+            member.id,
+            offer.points or 0,
+            idempotency_key=f"offer-claim:{record.public_id}",
+            reason="Offer gift",
+            reference_type="offer",
+            reference_id=offer.public_id,
+        )
+        record.status = "redeemed"
+        record.redeemed_at = now
+    return record
+
+
+@dataclass(frozen=True)
+class AppliedOffer:
+    claim: OfferClaim
+    offer: Offer
+    extra_points: int
+
+
+def redeem_at_purchase(
+    code: str, member: Member, plain_base: Decimal, purchase_id: int
+) -> AppliedOffer:
+    """Mark the claim redeemed (once) and say what it adds to the purchase's points."""
+    now = utcnow()
+    record = db.session.scalar(select(OfferClaim).where(OfferClaim.code == normalize(code)))
+    if record is None or record.member_id != member.id:
+        raise ApiError(409, "offer_claim_invalid", "This offer code is not this member's.")
+    offer = db.session.get(Offer, record.offer_id)
+    _check_window(offer, now)
+    used = db.session.execute(
+        update(OfferClaim)
+        .where(OfferClaim.id == record.id, OfferClaim.status == "claimed")
+        .values(status="redeemed", redeemed_at=now, purchase_id=purchase_id)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise ApiError(409, "offer_already_redeemed", "This offer code was already used.")
+    extra = 0
+    if offer.benefit == "bonus_points":
+        extra = offer.points or 0
+    elif offer.benefit == "multiplier" and offer.multiplier:
+        extra = int((plain_base * (offer.multiplier - 1)).to_integral_value(ROUND_FLOOR))
+    return AppliedOffer(record, offer, max(0, extra))
+
+
+def expire_claims(now: datetime | None = None) -> int:
+    """Claims of offers that have ended can no longer be redeemed."""
+    now = now or utcnow()
+    ended = select(Offer.id).where(Offer.ends_at <= now)
+    result = db.session.execute(
+        update(OfferClaim)
+        .where(OfferClaim.status == "claimed", OfferClaim.offer_id.in_(ended))
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount

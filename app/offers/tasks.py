@@ -1,0 +1,7 @@
+from app.extensions import celery
+from app.offers import service
+
+
+@celery.task(name="offers.expire_claims", ignore_result=True)
+def expire_claims() -> int:
+    return service.expire_claims()
