@@ -23,6 +23,7 @@ TIER_CHANGED = "tier.changed"
 PURCHASE_RECORDED = "purchase.recorded"
 PURCHASE_REFUNDED = "purchase.refunded"
 MEMBER_JOINED = "member.joined"
+MEMBER_ENDED = "member.ended"
 
 _in_tx: dict[str, list[Handler]] = defaultdict(list)
 _after_commit: dict[str, list[Handler]] = defaultdict(list)

@@ -73,6 +73,14 @@ def admin_member(member_id):
     return service.member_by_public_id(member_id)
 
 
+@blp.route("/admin/members/<member_id>/end", methods=["POST"])
+@admin_required
+@blp.response(200, MeSchema)
+def end_member(member_id):
+    """End a membership: the card stops earning and its wallet passes are voided."""
+    return service.end_membership(service.member_by_public_id(member_id), "admin")
+
+
 @blp.route("/admin/members/<member_id>/adjustments", methods=["POST"])
 @admin_required
 @blp.arguments(AdjustmentSchema)

@@ -25,10 +25,12 @@ class MeSchema(StrictSchema):
     points_available = fields.Int()
     points_pending = fields.Int()
     joined_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
 
 
 class MePatchSchema(StrictSchema):
     name = fields.Str(validate=validate.Length(min=1, max=120))
+    home_store_id = fields.Str(validate=validate.Length(max=32))
     language = fields.Str(validate=validate.OneOf(LANGUAGES))
     timezone = fields.Str(validate=validate.Length(max=64))
     marketing_consent = fields.Bool()

@@ -11,10 +11,12 @@ from app.errors import ApiError, not_found
 from app.extensions import db
 from app.members import cardnumber
 from app.members.models import Member
+from app.models_base import utcnow
+from app.stores.models import Store
 from app.tiers.service import entry_tier
 
 _TIMEZONES = frozenset(available_timezones())
-PROFILE_FIELDS = ("name", "language", "timezone", "marketing_consent", "home_store_id")
+PROFILE_FIELDS = ("name", "language", "timezone", "marketing_consent")
 
 
 def valid_timezone(name: str) -> bool:
@@ -67,9 +69,13 @@ def member_by_card(raw: str) -> Member:
     member = db.session.scalar(select(Member).where(Member.card_number == number))
     if member is None:
         raise not_found("member")
+    ensure_active(member)
+    return member
+
+
+def ensure_active(member: Member) -> None:
     if member.ended_at is not None:
         raise ApiError(409, "membership_ended", "This membership has ended.")
-    return member
 
 
 def member_by_public_id(public_id: str) -> Member:
@@ -87,5 +93,29 @@ def update_profile(member: Member, changes: dict) -> Member:
     for field in PROFILE_FIELDS:
         if field in changes:
             setattr(member, field, changes[field])
+    if "home_store_id" in changes:
+        store = db.session.scalar(select(Store).where(Store.public_id == changes["home_store_id"]))
+        if store is None:
+            raise ApiError(
+                422,
+                "validation_error",
+                "Unknown store.",
+                {"fields": {"home_store_id": ["unknown"]}},
+            )
+        member.home_store_id = store.id
+    db.session.commit()
+    return member
+
+
+def end_membership(member: Member, reason: str) -> Member:
+    """The card stops working; its wallet passes are voided by the passes package."""
+    if member.ended_at is not None:
+        return member
+    member.ended_at = utcnow()
+    events.publish(
+        db.session,
+        events.MEMBER_ENDED,
+        {"member_id": member.id, "member_public_id": member.public_id, "reason": reason},
+    )
     db.session.commit()
     return member

@@ -13,6 +13,7 @@ from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger import service as ledger
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
 from app.offers.models import Offer, OfferClaim
 from app.segments.models import Segment
@@ -64,6 +65,7 @@ def _check_window(offer: Offer, now: datetime) -> None:
 
 def claim(offer: Offer, member: Member) -> OfferClaim:
     now = utcnow()
+    ensure_active(member)
     _check_window(offer, now)
     if not is_eligible(offer, member):
         raise ApiError(403, "offer_not_eligible", "This offer is not for you.")

@@ -9,6 +9,7 @@ from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger import service as ledger
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
 from app.rewards.models import Redemption, Reward
 from app.stores.models import Store
@@ -33,6 +34,7 @@ def allowed_for(reward: Reward, member: Member) -> bool:
 
 
 def redeem(member: Member, reward: Reward) -> Redemption:
+    ensure_active(member)
     if not reward.active:
         raise ApiError(409, "reward_unavailable", "This reward is no longer offered.")
     if not allowed_for(reward, member):

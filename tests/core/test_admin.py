@@ -173,3 +173,40 @@ def test_tiers_must_stay_ordered(client, program):
     tiers = client.get("/api/v1/admin/tiers", headers=admin).get_json()
     assert [t["code"] for t in tiers] == ["silver", "gold", "platinum", "diamond"]
     assert tiers[1]["threshold_points"] == 1000
+
+
+def test_ended_membership_stops_earning_and_spending(client, program):
+    member = signup(client)
+    purchase(client, program, member.card_number, "10.00")
+    admin = bearer(program.admin_token)
+    ended = client.post(f"/api/v1/admin/members/{member.id}/end", headers=admin)
+    assert ended.status_code == 200
+    assert ended.get_json()["ended_at"] is not None
+    res = purchase(client, program, member.card_number, "10.00")
+    assert (res.status_code, res.get_json()["error"]["code"]) == (409, "membership_ended")
+    reward = client.post(
+        "/api/v1/admin/rewards", json={"name": "Pen", "cost_points": 1}, headers=admin
+    ).get_json()
+    res = client.post(
+        f"/api/v1/rewards/{reward['id']}/redeem", headers=member.headers | {"Idempotency-Key": "p"}
+    )
+    assert res.get_json()["error"]["code"] == "membership_ended"
+
+
+def test_home_store_sets_the_region_for_segments(client, program):
+    member = signup(client)
+    res = client.patch(
+        "/api/v1/me", json={"home_store_id": program.store_id}, headers=member.headers
+    )
+    assert res.status_code == 200
+    bad = client.patch("/api/v1/me", json={"home_store_id": "sto_nope"}, headers=member.headers)
+    assert bad.status_code == 422
+    seg = client.post(
+        "/api/v1/admin/segments",
+        json={"name": "South", "rules": {"regions": ["south"]}},
+        headers=bearer(program.admin_token),
+    ).get_json()
+    preview = client.get(
+        f"/api/v1/admin/segments/{seg['id']}/preview", headers=bearer(program.admin_token)
+    ).get_json()
+    assert [m["id"] for m in preview["sample"]] == [member.id]
