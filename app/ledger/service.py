@@ -6,6 +6,7 @@ time, and changes the cached balances in the same transaction as the entries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -272,87 +273,72 @@ def adjust(member_id: int, delta: int, reason: str, admin_public_id: str) -> Led
     )
 
 
-def release_due(now: datetime | None = None, batch: int = 500) -> int:
+def _sweep_lots(conditions: list, settle: Callable[[Member, list[PointLot]], int]) -> int:
+    """Visit the lots matching `conditions` member by member, each under its member's lock and
+    committed on its own, so a long sweep never holds many locks; returns the points moved."""
+    moved = 0
+    while True:
+        member_ids = list(
+            db.session.scalars(
+                select(PointLot.member_id)
+                .where(*conditions)
+                .group_by(PointLot.member_id)
+                .limit(500)
+            )
+        )
+        if not member_ids:
+            return moved
+        for member_id in member_ids:
+            member = lock_member(member_id)
+            lots = list(
+                db.session.scalars(
+                    select(PointLot).where(PointLot.member_id == member_id, *conditions)
+                )
+            )
+            moved += settle(member, lots)
+            db.session.commit()
+
+
+def release_due(now: datetime | None = None) -> int:
     """Move pending lots whose return window has passed into the available balance."""
+
+    def release(member: Member, lots: list[PointLot]) -> int:
+        total = sum(lot.remaining for lot in lots)
+        for lot in lots:
+            lot.released = True
+        if total:
+            _entry(
+                member,
+                "release",
+                "Return window over",
+                "lots",
+                str(lots[0].id),
+                available=total,
+                pending=-total,
+            )
+            _points_changed(member, 0, "release")
+        return total
+
     now = now or utcnow()
-    released = 0
-    while True:
-        member_ids = list(
-            db.session.scalars(
-                select(PointLot.member_id)
-                .where(~PointLot.released, PointLot.available_at <= now)
-                .group_by(PointLot.member_id)
-                .limit(batch)
-            )
-        )
-        if not member_ids:
-            return released
-        for member_id in member_ids:
-            member = lock_member(member_id)
-            lots = list(
-                db.session.scalars(
-                    select(PointLot).where(
-                        PointLot.member_id == member_id,
-                        ~PointLot.released,
-                        PointLot.available_at <= now,
-                    )
-                )
-            )
-            total = sum(lot.remaining for lot in lots)
-            for lot in lots:
-                lot.released = True
-            if total:
-                _entry(
-                    member,
-                    "release",
-                    "Return window over",
-                    "lots",
-                    str(lots[0].id),
-                    available=total,
-                    pending=-total,
-                )
-                _points_changed(member, 0, "release")
-            db.session.commit()
-            released += total
+    return _sweep_lots([~PointLot.released, PointLot.available_at <= now], release)
 
 
-def expire_due(now: datetime | None = None, batch: int = 500) -> int:
-    """Expire what is left of lots past their validity, oldest first."""
+def expire_due(now: datetime | None = None) -> int:
+    """Expire what is left of lots past their validity."""
+
+    def expire(member: Member, lots: list[PointLot]) -> int:
+        total = sum(lot.remaining for lot in lots)
+        for lot in lots:
+            lot.remaining = 0
+        if total:
+            _entry(member, "expire", "Points expired", "lots", str(lots[0].id), available=-total)
+            _points_changed(member, -total, "expire")
+        return total
+
     now = now or utcnow()
-    expired = 0
-    while True:
-        member_ids = list(
-            db.session.scalars(
-                select(PointLot.member_id)
-                .where(PointLot.released, PointLot.remaining > 0, PointLot.expires_at <= now)
-                .group_by(PointLot.member_id)
-                .limit(batch)
-            )
-        )
-        if not member_ids:
-            return expired
-        for member_id in member_ids:
-            member = lock_member(member_id)
-            lots = list(
-                db.session.scalars(
-                    select(PointLot).where(
-                        PointLot.member_id == member_id,
-                        PointLot.released,
-                        PointLot.remaining > 0,
-                        PointLot.expires_at <= now,
-                    )
-                )
-            )
-            total = sum(lot.remaining for lot in lots)
-            for lot in lots:
-                lot.remaining = 0
-            if total:
-                _entry(
-                    member, "expire", "Points expired", "lots", str(lots[0].id), available=-total
-                )
-                _points_changed(member, -total, "expire")
-            db.session.commit()
-            expired += total
+    return _sweep_lots(
+        [PointLot.released, PointLot.remaining > 0, PointLot.expires_at <= now], expire
+    )
 
 
 def expiring_soon(member_id: int, within: timedelta = timedelta(days=30)) -> int:
