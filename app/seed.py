@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,6 +22,14 @@ from app.stores.models import Region, Store
 from app.tiers.models import Tier
 
 DEMO_PASSWORD = "demo-password-1"
+
+# Feature packages add their part of the demo (a quiz, a campaign...) in their init_app.
+_demo_parts: list[Callable[[], None]] = []
+
+
+def register_demo(part: Callable[[], None]) -> None:
+    if part not in _demo_parts:
+        _demo_parts.append(part)
 
 DEFAULT_TIERS = (
     ("silver", "Silver", 0, 0, "1.000", 0, "#8a8d91", ["Member prices", "Birthday bonus"]),
@@ -148,4 +157,7 @@ def seed(force: bool = False) -> list[tuple[str, str, str, str]] | None:
     db.session.commit()
     _, raw_key = create_api_key(stores[0], "Kamppi till")
     logins.append(("pos-key", "(X-API-Key header)", raw_key, "store Kamppi"))
+    for part in _demo_parts:
+        part()
+        db.session.commit()
     return logins
