@@ -42,3 +42,20 @@ def test_production_refuses_dev_secret(monkeypatch):
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"APP_ENV": "production", "SQLALCHEMY_DATABASE_URI": "postgresql://x/y"})
+
+
+def test_demo_seed_makes_a_consistent_program(app):
+    from sqlalchemy import func, select
+
+    from app.ledger.service import integrity_problems
+    from app.members.models import Member
+    from app.rewards.models import Redemption
+    from app.seed import seed
+
+    with app.app_context():
+        logins = seed()
+        assert {role for role, *_ in logins} == {"admin", "staff", "member", "pos-key"}
+        assert db.session.scalar(select(func.count(Member.id))) == 4
+        assert db.session.scalar(select(func.count(Redemption.id))) == 1
+        assert integrity_problems() == []
+        assert seed() is None  # a second run leaves the program alone
