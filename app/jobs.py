@@ -42,4 +42,10 @@ def init_celery(app: Flask) -> None:
         beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",
     )
+    # Celery caches a connection pool for the broker of the moment, even when tasks run eagerly;
+    # an app configured later in the same process (tests build many) must not reuse it.
+    celery._pool = None
+    amqp = celery.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
     app.extensions["celery"] = celery

@@ -31,6 +31,7 @@ def register_demo(part: Callable[[], None]) -> None:
     if part not in _demo_parts:
         _demo_parts.append(part)
 
+
 DEFAULT_TIERS = (
     ("silver", "Silver", 0, 0, "1.000", 0, "#8a8d91", ["Member prices", "Birthday bonus"]),
     ("gold", "Gold", 1, 1000, "1.250", 5, "#c9a227", ["5% off", "Free delivery", "Early sales"]),

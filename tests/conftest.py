@@ -53,7 +53,6 @@ def make_app(backend: str, tmp_path, **overrides) -> Flask:
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()} | {
         "SQLALCHEMY_DATABASE_URI": uri,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-        "FEATURES": (),
         **overrides,
     }
     app = create_app(settings)

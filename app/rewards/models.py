@@ -37,6 +37,8 @@ class Redemption(db.Model):
     # What the member shows at the till.
     code: Mapped[str] = mapped_column(String(16), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="issued")
+    # Why a reward was given without points (a contest prize); None for a purchase with points.
+    reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))

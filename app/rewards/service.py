@@ -66,6 +66,26 @@ def redeem(member: Member, reward: Reward) -> Redemption:
     return redemption
 
 
+def grant(member_id: int, reward: Reward, reason: str) -> Redemption | None:
+    """A reward won (a contest prize), not bought: a code for the till that cost no points.
+    None when the reward is out of stock."""
+    if reward.stock_remaining is not None:
+        taken = db.session.execute(
+            update(Reward)
+            .where(Reward.id == reward.id, Reward.stock_remaining > 0)
+            .values(stock_remaining=Reward.stock_remaining - 1)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            return None
+    redemption = Redemption(
+        member_id=member_id, reward_id=reward.id, points_spent=0, code=till_code(), reason=reason
+    )
+    db.session.add(redemption)
+    db.session.flush()
+    return redemption
+
+
 def confirm(code: str, store: Store) -> Redemption:
     """The till confirms a code once; a second use is refused."""
     normalized = normalize(code)

@@ -263,6 +263,7 @@ def upgrade():
     sa.Column('points_spent', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('confirmed_store_id', sa.Integer(), nullable=True),

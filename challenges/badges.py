@@ -1,0 +1,78 @@
+"""Badges: named achievements granted by challenges, quizzes and contests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.members.models import Member
+from challenges.models import Badge, MemberBadge
+from challenges.texts import localize
+
+
+def badge_by_code(code: str | None) -> Badge | None:
+    if not code:
+        return None
+    return db.session.scalar(select(Badge).where(Badge.code == code))
+
+
+def grant(member_id: int, badge_id: int, source: str) -> bool:
+    """Give a member a badge once; returns False when they already hold it."""
+    exists = db.session.scalar(
+        select(MemberBadge.id).where(
+            MemberBadge.member_id == member_id, MemberBadge.badge_id == badge_id
+        )
+    )
+    if exists is not None:
+        return False
+    try:
+        # A savepoint: a racing grant of the same badge must not undo the caller's work.
+        with db.session.begin_nested():
+            db.session.add(MemberBadge(member_id=member_id, badge_id=badge_id, source=source))
+    except IntegrityError:
+        return False
+    return True
+
+
+def badge_body(badge: Badge, language: str, default: str) -> dict:
+    return {
+        "id": badge.public_id,
+        "code": badge.code,
+        "image_url": badge.image_url,
+        "name": localize(badge.name, language, default),
+        "description": localize(badge.description, language, default),
+    }
+
+
+def member_badges(member: Member, default_language: str) -> list[dict]:
+    rows = db.session.execute(
+        select(Badge, MemberBadge)
+        .join(MemberBadge, MemberBadge.badge_id == Badge.id)
+        .where(MemberBadge.member_id == member.id)
+        .order_by(MemberBadge.granted_at, MemberBadge.id)
+    )
+    return [
+        badge_body(badge, member.language, default_language)
+        | {"granted_at": held.granted_at.isoformat(), "source": held.source}
+        for badge, held in rows
+    ]
+
+
+def holds_badges(codes: list[str], _rules: dict):
+    """Segment criterion `badges`: the member holds every one of these badges."""
+    from sqlalchemy import and_, exists
+
+    from app.members.models import Member
+    from challenges.models import Badge, MemberBadge
+
+    return and_(
+        *(
+            exists().where(
+                MemberBadge.member_id == Member.id,
+                MemberBadge.badge_id == Badge.id,
+                Badge.code == code,
+            )
+            for code in codes
+        )
+    )

@@ -1,0 +1,169 @@
+"""Contest leaderboards: SQL rows are the truth, a Redis sorted set serves reads where set up.
+
+Scores change inside the business transaction (an upsert on the standings row, which also
+bumps its version). Once the transaction commits, the new standings are copied to Redis with
+`RedisLeaderboard.set_standing`, which ignores versions it already has, so retried or
+reordered copies cannot move anyone backwards. A board missing from Redis (new Redis, flushed
+keys) is rebuilt from SQL at the next read; `flask games rebuild-leaderboards` does all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import redis
+from flask import current_app, has_app_context
+from sqlalchemy import case, func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from challenges.leaderboard import RedisLeaderboard, Row
+from challenges.leaderboard_sql import StandingColumns, sql_rank, sql_top
+from challenges.models import Contest, ContestStanding
+from challenges.standings import Standing, check_score
+
+log = logging.getLogger(__name__)
+_PENDING = "games_board_updates"
+COLUMNS = StandingColumns.of(ContestStanding.__table__, board="contest_id")
+
+
+def redis_client() -> redis.Redis | None:
+    state = current_app.extensions["challenges"]
+    if "redis" not in state:
+        url = current_app.config.get("GAMES_REDIS_URL")
+        state["redis"] = redis.Redis.from_url(url) if url else None
+    return state["redis"]
+
+
+def redis_board(contest: Contest) -> RedisLeaderboard | None:
+    client = redis_client()
+    if client is None:
+        return None
+    return RedisLeaderboard(
+        client, contest.public_id, prefix=current_app.config["GAMES_REDIS_PREFIX"]
+    )
+
+
+def add_score(contest: Contest, member_id: int, delta: int, at: datetime) -> None:
+    """Add `delta` to a member's score; a negative delta never creates a row (nobody starts
+    below zero because of a refund of something earned before the contest)."""
+    check_score(delta)
+    t = ContestStanding.__table__
+    if delta < 0:
+        stmt = (
+            update(t)
+            .where(t.c.contest_id == contest.id, t.c.member_id == member_id)
+            .values(score=t.c.score + delta, version=t.c.version + 1)
+            .returning(t.c.score, t.c.reached_at, t.c.version)
+        )
+    else:
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        ins = insert(t).values(
+            contest_id=contest.id, member_id=member_id, score=delta, reached_at=at, version=1
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[t.c.contest_id, t.c.member_id],
+            set_={
+                "score": t.c.score + delta,
+                "reached_at": case(
+                    (t.c.reached_at < ins.excluded.reached_at, ins.excluded.reached_at),
+                    else_=t.c.reached_at,
+                ),
+                "version": t.c.version + 1,
+            },
+        ).returning(t.c.score, t.c.reached_at, t.c.version)
+    row = db.session.execute(stmt).first()
+    if row is not None and has_app_context() and redis_client() is not None:
+        score, reached_at, version = row
+        db.session.info.setdefault(_PENDING, []).append(
+            (contest.public_id, member_id, int(score), _utc(reached_at), int(version))
+        )
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _copy_to_redis(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending or not has_app_context():
+        return
+    client = redis_client()
+    if client is None:
+        return
+    prefix = current_app.config["GAMES_REDIS_PREFIX"]
+    try:
+        for board_id, member_id, score, reached_at, version in pending:
+            RedisLeaderboard(client, board_id, prefix=prefix).set_standing(
+                member_id, score, reached_at, version
+            )
+    except redis.RedisError:
+        # The rows are committed; the next rebuild brings Redis back to them.
+        log.warning("leaderboard copy to Redis failed", exc_info=True)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def participants(contest: Contest) -> int:
+    return db.session.scalar(
+        select(func.count(ContestStanding.id)).where(ContestStanding.contest_id == contest.id)
+    )
+
+
+def rebuild(contest: Contest) -> int:
+    board = redis_board(contest)
+    if board is None:
+        return 0
+    t = ContestStanding.__table__
+    rows = db.session.execute(
+        select(t.c.member_id, t.c.score, t.c.reached_at, t.c.version)
+        .where(t.c.contest_id == contest.id)
+        .order_by(t.c.score.desc(), t.c.reached_at, t.c.member_id)
+    )
+    return board.rebuild(Row(m, int(s), _utc(r), int(v)) for m, s, r, v in rows)
+
+
+def _ready_board(contest: Contest) -> RedisLeaderboard | None:
+    board = redis_board(contest)
+    if board is None:
+        return None
+    try:
+        if board.count() == 0 and participants(contest):
+            rebuild(contest)
+    except redis.RedisError:
+        log.warning("Redis unavailable; leaderboard read from SQL", exc_info=True)
+        return None
+    return board
+
+
+def top(contest: Contest, n: int) -> tuple[list[Standing], str]:
+    board = _ready_board(contest)
+    if board is not None:
+        try:
+            return board.top(n), "redis"
+        except redis.RedisError:
+            log.warning("Redis unavailable; leaderboard read from SQL", exc_info=True)
+    return sql_top(db.session.connection(), COLUMNS, contest.id, n), "sql"
+
+
+def rank(contest: Contest, member_id: int) -> Standing | None:
+    board = _ready_board(contest)
+    if board is not None:
+        try:
+            return board.rank(member_id)
+        except redis.RedisError:
+            log.warning("Redis unavailable; leaderboard read from SQL", exc_info=True)
+    return sql_rank(db.session.connection(), COLUMNS, contest.id, member_id)
+
+
+def final_top(contest: Contest, n: int) -> list[Standing]:
+    """The closing standings, always from the database (the truth)."""
+    return sql_top(db.session.connection(), COLUMNS, contest.id, n)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

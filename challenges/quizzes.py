@@ -1,0 +1,378 @@
+"""Quizzes: admin definitions, attempts with a server-side clock, scoring exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ApiError, not_found
+from app.extensions import db
+from app.ledger.service import award_points
+from app.members.models import Member
+from app.models_base import utcnow
+from challenges import badges, quiz_scoring
+from challenges.common import by_public_id, default_language, require_eligible
+from challenges.eligibility import is_eligible
+from challenges.errors import GameError
+from challenges.models import Badge, Quiz, QuizAttempt, QuizOption, QuizQuestion
+from challenges.texts import localize
+
+Loaded = list[tuple[QuizQuestion, list[QuizOption]]]
+
+
+def load_questions(quiz: Quiz) -> Loaded:
+    questions = list(
+        db.session.scalars(
+            select(QuizQuestion)
+            .where(QuizQuestion.quiz_id == quiz.id)
+            .order_by(QuizQuestion.position, QuizQuestion.id)
+        )
+    )
+    options: dict[int, list[QuizOption]] = {q.id: [] for q in questions}
+    if questions:
+        for option in db.session.scalars(
+            select(QuizOption)
+            .where(QuizOption.question_id.in_(options))
+            .order_by(QuizOption.position, QuizOption.id)
+        ):
+            options[option.question_id].append(option)
+    return [(q, options[q.id]) for q in questions]
+
+
+def rules_of(quiz: Quiz, loaded: Loaded) -> quiz_scoring.Quiz:
+    """The scoring rules of a stored quiz; raises ValueError when the quiz is not playable."""
+    questions = tuple(
+        quiz_scoring.Question(
+            id=q.public_id,
+            kind=quiz_scoring.QuestionKind(q.kind),
+            option_ids=tuple(o.public_id for o in opts),
+            correct_option_ids=frozenset(o.public_id for o in opts if o.is_correct),
+        )
+        for q, opts in loaded
+    )
+    reward: quiz_scoring.QuizReward
+    if quiz.reward_kind == "pass_mark":
+        badge = db.session.get(Badge, quiz.prize_badge_id) if quiz.prize_badge_id else None
+        reward = quiz_scoring.PassMarkPrize(
+            quiz.pass_mark or 0, quiz.prize_points, badge.code if badge else None
+        )
+    else:
+        reward = quiz_scoring.PointsPerCorrect(quiz.points_per_correct)
+    return quiz_scoring.Quiz(
+        quiz.public_id, questions, timedelta(seconds=quiz.time_limit_seconds), reward
+    )
+
+
+def create(data: dict[str, Any]) -> Quiz:
+    questions = data.pop("questions")
+    badge_code = data.pop("prize_badge_code", None)
+    quiz = Quiz(**data)
+    if badge_code:
+        badge = badges.badge_by_code(badge_code)
+        if badge is None:
+            raise _invalid("prize_badge_code", "Unknown badge.")
+        quiz.prize_badge_id = badge.id
+    _check_times(quiz)
+    db.session.add(quiz)
+    db.session.flush()
+    for qpos, q in enumerate(questions):
+        question = QuizQuestion(quiz_id=quiz.id, position=qpos, kind=q["kind"], text=q["text"])
+        db.session.add(question)
+        db.session.flush()
+        for opos, o in enumerate(q["options"]):
+            db.session.add(
+                QuizOption(
+                    question_id=question.id,
+                    position=opos,
+                    text=o["text"],
+                    is_correct=o["is_correct"],
+                )
+            )
+    db.session.flush()
+    try:
+        rules_of(quiz, load_questions(quiz))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_quiz", str(exc).replace(quiz.public_id, "the quiz")) from exc
+    return quiz
+
+
+def update(quiz: Quiz, changes: dict[str, Any]) -> Quiz:
+    for field, value in changes.items():
+        setattr(quiz, field, value)
+    _check_times(quiz)
+    try:
+        rules_of(quiz, load_questions(quiz))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_quiz", str(exc).replace(quiz.public_id, "the quiz")) from exc
+    return quiz
+
+
+def _check_times(quiz: Quiz) -> None:
+    if quiz.ends_at <= quiz.starts_at:
+        raise _invalid("ends_at", "Must be after starts_at.")
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(422, "validation_error", message, {"fields": {field: [message]}})
+
+
+def _attempts_used(quiz: Quiz, member: Member) -> int:
+    return db.session.scalar(
+        select(func.count(QuizAttempt.id)).where(
+            QuizAttempt.quiz_id == quiz.id, QuizAttempt.member_id == member.id
+        )
+    )
+
+
+def playable(member: Member, now: datetime | None = None) -> list[dict]:
+    """Quizzes open now that the member may play and has attempts left for."""
+    now = now or utcnow()
+    used = dict(
+        db.session.execute(
+            select(QuizAttempt.quiz_id, func.count(QuizAttempt.id))
+            .where(QuizAttempt.member_id == member.id)
+            .group_by(QuizAttempt.quiz_id)
+        ).all()
+    )
+    default = default_language()
+    out = []
+    for quiz in db.session.scalars(
+        select(Quiz)
+        .where(Quiz.active, Quiz.starts_at <= now, Quiz.ends_at > now)
+        .order_by(Quiz.ends_at, Quiz.id)
+    ):
+        left = quiz.attempts_allowed - used.get(quiz.id, 0)
+        if left <= 0 or not is_eligible(quiz, member):
+            continue
+        out.append(summary(quiz, member.language, default) | {"attempts_left": left})
+    return out
+
+
+def summary(quiz: Quiz, language: str, default: str) -> dict:
+    reward: dict[str, Any] = {"kind": quiz.reward_kind}
+    if quiz.reward_kind == "pass_mark":
+        badge = db.session.get(Badge, quiz.prize_badge_id) if quiz.prize_badge_id else None
+        reward |= {
+            "pass_mark": quiz.pass_mark,
+            "points": quiz.prize_points,
+            "badge": badges.badge_body(badge, language, default) if badge else None,
+        }
+    else:
+        reward["points_per_correct"] = quiz.points_per_correct
+    return {
+        "id": quiz.public_id,
+        "title": localize(quiz.title, language, default),
+        "description": localize(quiz.description, language, default),
+        "starts_at": quiz.starts_at.isoformat(),
+        "ends_at": quiz.ends_at.isoformat(),
+        "time_limit_seconds": quiz.time_limit_seconds,
+        "attempts_allowed": quiz.attempts_allowed,
+        "reward": reward,
+    }
+
+
+def start_attempt(member: Member, quiz_public_id: str, now: datetime | None = None) -> QuizAttempt:
+    now = now or utcnow()
+    quiz = db.session.scalar(select(Quiz).where(Quiz.public_id == quiz_public_id))
+    if quiz is None or not quiz.active:
+        raise not_found("quiz")
+    if now < quiz.starts_at:
+        raise ApiError(409, "quiz_not_open", "This quiz has not started yet.")
+    if now >= quiz.ends_at:
+        raise ApiError(409, "quiz_closed", "This quiz has closed.")
+    require_eligible(quiz, member)
+    used = _attempts_used(quiz, member)
+    if used >= quiz.attempts_allowed:
+        raise _no_attempts_left(quiz)
+    attempt = QuizAttempt(
+        quiz_id=quiz.id,
+        member_id=member.id,
+        number=used + 1,
+        started_at=now,
+        deadline=quiz_scoring.attempt_deadline(
+            now, timedelta(seconds=quiz.time_limit_seconds), quiz.ends_at
+        ),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A concurrent start took this attempt number.
+        raise _no_attempts_left(quiz) from None
+    return attempt
+
+
+def _no_attempts_left(quiz: Quiz) -> ApiError:
+    return ApiError(
+        409,
+        "no_attempts_left",
+        "You have used every attempt at this quiz.",
+        {"attempts_allowed": quiz.attempts_allowed},
+    )
+
+
+def own_attempt(member: Member, public_id: str, *, lock: bool = False) -> QuizAttempt:
+    try:
+        attempt = by_public_id(QuizAttempt, public_id, "quiz_attempt", lock=lock)
+    except ApiError:
+        raise not_found("quiz_attempt") from None
+    # Another member's attempt is "not found": its existence is none of the caller's business.
+    if attempt.member_id != member.id:
+        raise not_found("quiz_attempt")
+    return attempt
+
+
+def submit(
+    member: Member, attempt_public_id: str, answers: dict[str, list[str]]
+) -> tuple[QuizAttempt, bool]:
+    """Score an attempt once; (attempt, replayed). The attempt row is locked, so concurrent
+    submissions queue up and all but the first see it submitted."""
+    from challenges import contests, missions
+
+    attempt = own_attempt(member, attempt_public_id, lock=True)
+    if attempt.status == "submitted":
+        return attempt, True
+    if attempt.status == "expired":
+        raise _late(attempt)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    rules = rules_of(quiz, load_questions(quiz))
+    now = utcnow()
+    grace = timedelta(seconds=current_app.config["GAMES_QUIZ_GRACE_SECONDS"])
+    try:
+        result = quiz_scoring.grade_submission(
+            rules, answers, deadline=attempt.deadline, submitted_at=now, grace=grace
+        )
+    except GameError as exc:
+        if exc.code != "deadline_passed":
+            raise
+        attempt.status = "expired"
+        attempt.submitted_at = now
+        db.session.commit()
+        raise _late(attempt) from None
+    attempt.status = "submitted"
+    attempt.submitted_at = now
+    attempt.answers = {k: sorted(v) for k, v in answers.items()}
+    attempt.correct_count = result.correct_count
+    attempt.points = result.points
+    attempt.result = {
+        "questions": [
+            {"question_id": r.question_id, "chosen": sorted(r.chosen), "correct": r.correct}
+            for r in result.questions
+        ],
+        "correct_count": result.correct_count,
+        "total": result.total,
+        "points": result.points,
+        "passed": result.passed,
+    }
+    title = localize(quiz.title, "en", default_language())
+    if result.points:
+        award_points(
+            member.id,
+            result.points,
+            idempotency_key=f"quiz-attempt:{attempt.public_id}",
+            kind="bonus",
+            reason=f"Quiz: {title}"[:200],
+            reference_type="quiz_attempt",
+            reference_id=attempt.public_id,
+        )
+    if result.passed and quiz.prize_badge_id:
+        badges.grant(member.id, quiz.prize_badge_id, f"quiz:{quiz.public_id}")
+    missions.on_quiz_completed(member, attempt.public_id, now)
+    contests.on_quiz_completed(member, attempt.public_id, result.correct_count, now)
+    db.session.commit()
+    return attempt, False
+
+
+def _late(attempt: QuizAttempt) -> ApiError:
+    return ApiError(
+        409,
+        "deadline_passed",
+        "The time for this attempt is over; it scores nothing.",
+        {"deadline": attempt.deadline.isoformat()},
+    )
+
+
+def attempt_view(attempt: QuizAttempt, member: Member, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    default = default_language()
+    lang = member.language
+    submitted = attempt.status == "submitted"
+    reveal = quiz_scoring.answers_visible(
+        show_after_submit=quiz.show_answers_after_submit,
+        submitted=submitted,
+        closes_at=quiz.ends_at,
+        now=now,
+    )
+    by_question = {r["question_id"]: r for r in (attempt.result or {}).get("questions", [])}
+    questions = []
+    for q, opts in load_questions(quiz):
+        body: dict[str, Any] = {
+            "id": q.public_id,
+            "kind": q.kind,
+            "text": localize(q.text, lang, default),
+            "options": [{"id": o.public_id, "text": localize(o.text, lang, default)} for o in opts],
+        }
+        if submitted:
+            body["your_answer"] = by_question.get(q.public_id, {}).get("chosen", [])
+        if reveal:
+            body["correct_option_ids"] = [o.public_id for o in opts if o.is_correct]
+            if submitted:
+                body["answered_correctly"] = by_question.get(q.public_id, {}).get("correct")
+        questions.append(body)
+    result = None
+    if attempt.result is not None:
+        r = attempt.result
+        result = {k: r[k] for k in ("correct_count", "total", "points", "passed")}
+    return {
+        "id": attempt.public_id,
+        "quiz_id": quiz.public_id,
+        "title": localize(quiz.title, lang, default),
+        "number": attempt.number,
+        "status": attempt.status,
+        "started_at": attempt.started_at.isoformat(),
+        "deadline": attempt.deadline.isoformat(),
+        "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
+        "answers_visible": reveal,
+        "result": result,
+        "questions": questions,
+    }
+
+
+def admin_view(quiz: Quiz) -> dict:
+    badge = db.session.get(Badge, quiz.prize_badge_id) if quiz.prize_badge_id else None
+    return {
+        "id": quiz.public_id,
+        "code": quiz.code,
+        "title": quiz.title,
+        "description": quiz.description,
+        "starts_at": quiz.starts_at.isoformat(),
+        "ends_at": quiz.ends_at.isoformat(),
+        "time_limit_seconds": quiz.time_limit_seconds,
+        "attempts_allowed": quiz.attempts_allowed,
+        "reward_kind": quiz.reward_kind,
+        "points_per_correct": quiz.points_per_correct,
+        "pass_mark": quiz.pass_mark,
+        "prize_points": quiz.prize_points,
+        "prize_badge_code": badge.code if badge else None,
+        "show_answers_after_submit": quiz.show_answers_after_submit,
+        "tiers": quiz.tiers,
+        "member_ids": quiz.member_ids,
+        "segment_id": quiz.segment_id,
+        "active": quiz.active,
+        "questions": [
+            {
+                "id": q.public_id,
+                "kind": q.kind,
+                "text": q.text,
+                "options": [
+                    {"id": o.public_id, "text": o.text, "is_correct": o.is_correct} for o in opts
+                ],
+            }
+            for q, opts in load_questions(quiz)
+        ],
+    }
