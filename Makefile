@@ -40,7 +40,8 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/earn.py
+	@for b in bench/earn.py bench/passes.py bench/games.py bench/fanout.py; do \
+	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; done
 
 worker: $(STAMP)
 	$(BIN)/celery -A wsgi:celery worker --loglevel INFO
