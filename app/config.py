@@ -64,7 +64,9 @@ class Config:
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
-        name.strip() for name in (_env("FEATURES", "challenges") or "").split(",") if name.strip()
+        name.strip()
+        for name in (_env("FEATURES", "passes,challenges") or "").split(",")
+        if name.strip()
     )
 
 

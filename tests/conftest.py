@@ -26,9 +26,10 @@ def _prepare_pg_schema(app: Flask) -> None:
     if _pg_schema_ready:
         return
     with app.app_context():
-        db.drop_all()
+        # Drops tables of every package, also those this run's models no longer know.
         with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
         db.create_all()
     _pg_schema_ready = True
 

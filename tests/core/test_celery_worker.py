@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,10 +30,9 @@ pytestmark = [
 
 
 def test_worker_releases_pending_points_sent_through_redis(tmp_path):
-    broker = REDIS_URL.rsplit("/", 1)[0] + "/11"  # a database of its own, emptied below
-    import redis
-
-    redis.Redis.from_url(broker).flushdb()
+    broker = REDIS_URL
+    # A queue of this run's own, so that nothing else on this Redis takes or sends its tasks.
+    queue = f"test-worker-{uuid.uuid4().hex[:8]}"
     app = make_app("sqlite", tmp_path, CELERY_BROKER_URL=broker)
     program = seed_program(app)
     client = app.test_client()
@@ -57,6 +57,8 @@ def test_worker_releases_pending_points_sent_through_redis(tmp_path):
             "worker",
             "--pool=solo",
             "--concurrency=1",
+            "-Q",
+            queue,
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
@@ -70,7 +72,7 @@ def test_worker_releases_pending_points_sent_through_redis(tmp_path):
         with app.app_context():
             from app.ledger.tasks import release_due
 
-            release_due.delay()
+            release_due.apply_async(queue=queue)
         deadline = time.monotonic() + 60
         available = 0
         while time.monotonic() < deadline:

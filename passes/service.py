@@ -1,0 +1,342 @@
+"""The passes domain: passes, device registrations, update tags, Wallet's log, Google objects.
+
+The only code that writes the passes tables. HTTP handlers (api.py, web_service.py) and the
+background jobs (tasks.py) call it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import outbox
+from app.errors import ApiError
+from app.extensions import db
+from app.ids import new_id
+from app.members.models import Member
+from app.models_base import utcnow
+from passes.cards import member_card
+from passes.models import (
+    AppleDevice,
+    ApplePass,
+    AppleRegistration,
+    GooglePass,
+    PassLogEntry,
+    PassUpdateCounter,
+)
+from passes.state import PassesState, current_state
+from passes.tokens import new_authentication_token, tokens_match
+
+log = logging.getLogger("passes")
+
+APNS_TOPIC = "passes.apns_push"
+GOOGLE_TOPIC = "passes.google_sync"
+AUTH_SCHEME = "ApplePass "
+MAX_LOG_LINES = 100
+MAX_LOG_LINE = 2000
+# Set on the session when jobs were enqueued with a delay: tasks.py kicks the outbox later.
+DELAYED_KICK_KEY = "passes_delayed_kick"
+# Compared against when the serial is unknown, so that an unknown serial costs the same.
+_NO_TOKEN = new_authentication_token()
+
+
+# -- update tags ------------------------------------------------------------------------------
+
+
+def next_update_tag() -> int:
+    """The next tag; holds the counter's row lock until the caller's transaction ends."""
+    bump = (
+        update(PassUpdateCounter)
+        .where(PassUpdateCounter.id == 1)
+        .values(value=PassUpdateCounter.value + 1)
+        .returning(PassUpdateCounter.value)
+        .execution_options(synchronize_session=False)
+    )
+    value = db.session.execute(bump).scalar()
+    if value is None:
+        _create_counter()
+        value = db.session.execute(bump).scalar_one()
+    return int(value)
+
+
+def _create_counter() -> None:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(
+        insert(PassUpdateCounter)
+        .values(id=1, value=0)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+def _next_modified(previous: datetime | None) -> datetime:
+    # Whole seconds (an HTTP date has no more) and strictly later than the last one, so that
+    # If-Modified-Since can never hide a second change made within the same second.
+    now = utcnow().replace(microsecond=0)
+    if previous is not None and previous >= now:
+        return previous.replace(microsecond=0) + timedelta(seconds=1)
+    return now
+
+
+def mark_updated(pass_: ApplePass) -> None:
+    """Give the pass a new tag and Last-Modified; the caller commits (and so frees the counter)."""
+    tag = next_update_tag()
+    if inspect(pass_).persistent:
+        # Re-read under the counter's lock: a concurrent bump of this pass has committed.
+        db.session.refresh(pass_)
+    pass_.update_tag = tag
+    pass_.updated_at = _next_modified(pass_.updated_at)
+
+
+# -- Apple passes -----------------------------------------------------------------------------
+
+
+def apple_pass_for(member: Member) -> ApplePass:
+    """The member's pass, made on first request. Commits."""
+    found = db.session.scalar(select(ApplePass).where(ApplePass.member_id == member.id))
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            created = ApplePass(
+                member_id=member.id,
+                authentication_token=new_authentication_token(),
+                update_tag=0,
+            )
+            db.session.add(created)
+            mark_updated(created)
+        db.session.commit()
+        return created
+    except IntegrityError:
+        db.session.rollback()  # another request made it first
+        return db.session.scalars(select(ApplePass).where(ApplePass.member_id == member.id)).one()
+
+
+def build_apple_pass(state: PassesState, pass_: ApplePass, member: Member) -> bytes:
+    from flask import current_app
+
+    from passes.cards import program_info
+
+    if state.signer is None:
+        raise ApiError(503, "apple_pass_unavailable", "Apple passes cannot be signed right now.")
+    program = program_info(state.settings, tuple(current_app.config["SUPPORTED_LANGUAGES"]))
+    card = member_card(member, pass_.serial_number, pass_.authentication_token)
+    return state.builder(program).build(card)
+
+
+def _unauthorized() -> ApiError:
+    # One answer for a wrong token, an unknown serial and a foreign pass type alike.
+    return ApiError(401, "unauthorized", "Authorization needed.")
+
+
+def authenticate(pass_type: str, serial: str, authorization: str | None) -> ApplePass:
+    """The pass that URL names, if the header carries its very token; 401 otherwise."""
+    state = current_state()
+    presented = None
+    if authorization and authorization.startswith(AUTH_SCHEME):
+        presented = authorization[len(AUTH_SCHEME) :].strip()
+    found = None
+    if state is not None and pass_type == state.settings.pass_type_identifier:
+        found = db.session.scalar(select(ApplePass).where(ApplePass.serial_number == serial))
+    expected = found.authentication_token if found is not None else _NO_TOKEN
+    if not tokens_match(presented, expected) or found is None:
+        raise _unauthorized()
+    return found
+
+
+def register_device(pass_: ApplePass, device_library_id: str, push_token: str) -> bool:
+    """Register the device for the pass; True when new. A changed push token replaces the old."""
+    device = db.session.scalar(
+        select(AppleDevice).where(AppleDevice.device_library_id == device_library_id)
+    )
+    if device is None:
+        try:
+            with db.session.begin_nested():
+                device = AppleDevice(device_library_id=device_library_id, push_token=push_token)
+                db.session.add(device)
+        except IntegrityError:
+            device = db.session.scalars(
+                select(AppleDevice).where(AppleDevice.device_library_id == device_library_id)
+            ).one()
+    if device.push_token != push_token:
+        device.push_token = push_token
+    exists = db.session.scalar(
+        select(AppleRegistration.id).where(
+            AppleRegistration.device_id == device.id, AppleRegistration.pass_id == pass_.id
+        )
+    )
+    created = False
+    if exists is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(AppleRegistration(device_id=device.id, pass_id=pass_.id))
+            created = True
+        except IntegrityError:
+            created = False  # the same device registered twice at once
+    db.session.commit()
+    return created
+
+
+def unregister_device(pass_: ApplePass, device_library_id: str) -> None:
+    device_id = db.session.scalar(
+        select(AppleDevice.id).where(AppleDevice.device_library_id == device_library_id)
+    )
+    if device_id is not None:
+        db.session.execute(
+            delete(AppleRegistration).where(
+                AppleRegistration.device_id == device_id, AppleRegistration.pass_id == pass_.id
+            )
+        )
+        _drop_devices_without_registrations([device_id])
+    db.session.commit()
+
+
+def _drop_devices_without_registrations(device_ids: list[int]) -> None:
+    still_used = select(AppleRegistration.device_id).where(
+        AppleRegistration.device_id.in_(device_ids)
+    )
+    db.session.execute(
+        delete(AppleDevice).where(AppleDevice.id.in_(device_ids), AppleDevice.id.not_in(still_used))
+    )
+
+
+def updated_serials(
+    device_library_id: str, pass_type: str, since: str | None
+) -> tuple[list[str], int] | None:
+    """(serials changed since the tag, the new tag), or None when nothing matches.
+
+    A tag we never handed out (not a number) is treated as no tag: the device gets everything
+    and a good tag back, instead of being stuck.
+    """
+    state = current_state()
+    if state is None or pass_type != state.settings.pass_type_identifier:
+        return None
+    query = (
+        select(ApplePass.serial_number, ApplePass.update_tag)
+        .join(AppleRegistration, AppleRegistration.pass_id == ApplePass.id)
+        .join(AppleDevice, AppleDevice.id == AppleRegistration.device_id)
+        .where(AppleDevice.device_library_id == device_library_id)
+        .order_by(ApplePass.update_tag)
+    )
+    if since is not None and since.isdigit() and len(since) < 19:
+        query = query.where(ApplePass.update_tag > int(since))
+    rows = list(db.session.execute(query))
+    if not rows:
+        return None
+    return [serial for serial, _ in rows], max(tag for _, tag in rows)
+
+
+def registered_tokens(pass_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AppleDevice.push_token)
+            .join(AppleRegistration, AppleRegistration.device_id == AppleDevice.id)
+            .where(AppleRegistration.pass_id == pass_id)
+            .order_by(AppleDevice.id)
+        )
+    )
+
+
+def forget_push_tokens(tokens: list[str]) -> int:
+    """APNs said these tokens are gone: drop their devices and every registration they had.
+
+    Matching on the token (not only the device) keeps a device that re-registered meanwhile
+    with a new token.
+    """
+    device_ids = list(
+        db.session.scalars(select(AppleDevice.id).where(AppleDevice.push_token.in_(tokens)))
+    )
+    if device_ids:
+        db.session.execute(
+            delete(AppleRegistration).where(AppleRegistration.device_id.in_(device_ids))
+        )
+        db.session.execute(delete(AppleDevice).where(AppleDevice.id.in_(device_ids)))
+    db.session.commit()
+    return len(device_ids)
+
+
+# -- Wallet's log -----------------------------------------------------------------------------
+
+
+def store_log_lines(lines: list[str], remote_addr: str | None) -> int:
+    now = utcnow()
+    db.session.add_all(
+        PassLogEntry(message=line[:MAX_LOG_LINE], remote_addr=remote_addr, created_at=now)
+        for line in lines[:MAX_LOG_LINES]
+    )
+    db.session.commit()
+    for line in lines[:MAX_LOG_LINES]:
+        log.info("wallet log from %s: %s", remote_addr, line[:MAX_LOG_LINE])
+    return min(len(lines), MAX_LOG_LINES)
+
+
+def recent_log_lines(limit: int, before_id: int | None = None) -> list[PassLogEntry]:
+    query = select(PassLogEntry).order_by(PassLogEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(PassLogEntry.id < before_id)
+    return list(db.session.scalars(query))
+
+
+# -- Google objects ---------------------------------------------------------------------------
+
+
+def google_pass_for(member: Member, state: PassesState) -> GooglePass:
+    """The member's object id, chosen on first request (the object is made at Google later)."""
+    found = db.session.scalar(select(GooglePass).where(GooglePass.member_id == member.id))
+    if found is not None:
+        return found
+    suffix = new_id("gw")
+    try:
+        with db.session.begin_nested():
+            created = GooglePass(
+                member_id=member.id, object_id=f"{state.google.issuer_id}.{suffix}"
+            )
+            db.session.add(created)
+        db.session.commit()
+        return created
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalars(select(GooglePass).where(GooglePass.member_id == member.id)).one()
+
+
+def google_serial(google_pass: GooglePass) -> str:
+    return google_pass.object_id.split(".", 1)[1]
+
+
+# -- reacting to the core's events ------------------------------------------------------------
+
+
+def on_member_changed(payload: dict) -> None:
+    """points.changed, tier.changed, member.ended: inside the transaction that made the change.
+
+    Writes the outbox jobs that refresh the member's passes. The dedupe keys coalesce a burst
+    (several changes before the job ran) into one push per device and one PATCH.
+    """
+    state = current_state()
+    if state is None:
+        return
+    member_id = payload["member_id"]
+    delay = state.settings.update_delay_seconds
+    found = db.session.execute(
+        select(
+            select(ApplePass.serial_number)
+            .where(ApplePass.member_id == member_id)
+            .scalar_subquery(),
+            select(func.count(GooglePass.id))
+            .where(GooglePass.member_id == member_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    serial, google = found
+    if serial is not None:
+        outbox.enqueue(APNS_TOPIC, {"serial": serial}, f"apns:{serial}", delay)
+    if google:
+        outbox.enqueue(GOOGLE_TOPIC, {"member_id": member_id}, f"gw:{member_id}", delay)
+    if (serial is not None or google) and delay > 0:
+        db.session.info[DELAYED_KICK_KEY] = delay
