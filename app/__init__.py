@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config, check_production
 from app.extensions import db, jwt, limiter, migrate
@@ -22,6 +23,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     check_production(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined] - keep schema field order
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 

@@ -38,6 +38,9 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+    # Reverse proxies in front of the app: their X-Forwarded-For gives the client's address,
+    # which the login limit is keyed on. 0 trusts no header.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_int("JWT_REFRESH_DAYS", 30))
@@ -91,6 +94,9 @@ def check_production(config: dict) -> None:
     secret = config.get("SECRET_KEY") or ""
     if secret == _DEV_SECRET or len(secret) < 32:
         problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    jwt_secret = config.get("JWT_SECRET_KEY") or ""
+    if jwt_secret == _DEV_SECRET or len(jwt_secret) < 32:
+        problems.append("JWT_SECRET_KEY, when set, must be random and at least 32 characters")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL")
     if problems:

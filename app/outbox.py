@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Index, String, Text, or_, select, text, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import celery, db
@@ -181,7 +182,14 @@ def run_job(job: OutboxJob) -> str:
             job.finished_at = None
             wait = timedelta(seconds=delay) if delay is not None else _backoff(job.attempts)
             job.available_at = utcnow() + wait
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            # A newer pending job with this key was committed meanwhile: it covers this work.
+            session.rollback()
+            job = session.get(OutboxJob, job.id)
+            job.status, job.finished_at = "done", utcnow()
+            session.commit()
         return job.status
     job.status = "done"
     job.finished_at = utcnow()

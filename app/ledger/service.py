@@ -208,7 +208,7 @@ def _consume_lots(member_id: int, points: int, first_purchase_id: int | None = N
 
 
 def reverse_purchase_points(
-    member_id: int, purchase_id: int, points: int, reason: str
+    member_id: int, purchase_id: int, purchase_public_id: str, points: int, reason: str
 ) -> tuple[int, int]:
     """Take back what a refunded purchase earned: pending first, then available.
 
@@ -235,17 +235,19 @@ def reverse_purchase_points(
     if from_available:
         _consume_lots(member.id, from_available, first_purchase_id=purchase_id)
     reversed_total = from_pending + from_available
+    # Written even when nothing could be taken back: the refunded spend stops counting
+    # towards the member's tier either way.
+    _entry(
+        member,
+        "reverse",
+        reason,
+        "purchase",
+        purchase_public_id,
+        available=-from_available,
+        pending=-from_pending,
+        qualifying=-points,
+    )
     if reversed_total:
-        _entry(
-            member,
-            "reverse",
-            reason,
-            "purchase",
-            str(purchase_id),
-            available=-from_available,
-            pending=-from_pending,
-            qualifying=-points,
-        )
         _points_changed(member, -reversed_total, "reverse")
     return reversed_total, points - reversed_total
 

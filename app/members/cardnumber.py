@@ -34,7 +34,8 @@ class InvalidCardNumber(ValueError):
 def normalize(raw: str) -> str:
     """Digits only; raises InvalidCardNumber for a wrong length, letters or a bad check digit."""
     digits = _SEPARATORS.sub("", raw or "")
-    if not digits.isdigit() or len(digits) != LENGTH:
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != LENGTH:
         raise InvalidCardNumber("a card number has 16 digits")
     if luhn_check_digit(digits[:-1]) != digits[-1]:
         raise InvalidCardNumber("the card number's check digit is wrong")

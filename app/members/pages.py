@@ -18,8 +18,9 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, value = raw.split(":", 1)
-        if kind != "e":
+        number = int(value)
+        if kind != "e" or not 0 < number < 2**63:
             raise ValueError(kind)
-        return int(value)
+        return number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ApiError(400, "invalid_cursor", "The cursor is not valid.") from None

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from app.admin.lookup import apply, optional_ref
 from app.auth.guards import admin_required, current_member, member_required
+from app.errors import ApiError
 from app.extensions import db
 from app.i18n import pick
 from app.idempotency import require_key, run_once
@@ -111,6 +112,7 @@ def admin_offers():
 def create_offer(data):
     data["segment_id"] = optional_ref(Segment, data.get("segment_id"), "segment_id")
     offer = Offer(**data)
+    service.check_offer(offer)
     db.session.add(offer)
     db.session.commit()
     return jsonify(_admin_body(offer)), 201
@@ -125,5 +127,10 @@ def patch_offer(changes, offer_id):
     if "segment_id" in changes:
         changes["segment_id"] = optional_ref(Segment, changes["segment_id"], "segment_id")
     apply(offer, changes)
+    try:
+        service.check_offer(offer)
+    except ApiError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return jsonify(_admin_body(offer))

@@ -1,4 +1,4 @@
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from app.offers.models import BENEFITS
 from app.schemas import StrictSchema
@@ -34,21 +34,6 @@ class OfferAdminSchema(StrictSchema):
     total_cap = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=1))
     claimed_count = fields.Int(dump_only=True)
     active = fields.Bool()
-
-    @validates_schema
-    def _benefit_value(self, data: dict, **_kwargs) -> None:
-        if self.partial:
-            return
-        needs = {
-            "bonus_points": "points",
-            "gift_points": "points",
-            "multiplier": "multiplier",
-            "discount": "discount_percent",
-        }[data["benefit"]]
-        if data.get(needs) is None:
-            raise ValidationError(f"A {data['benefit']} offer needs `{needs}`.", needs)
-        if data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("Must be after starts_at.", "ends_at")
 
 
 class MemberOfferSchema(StrictSchema):

@@ -19,6 +19,27 @@ from app.offers.models import Offer, OfferClaim
 from app.segments.models import Segment
 from app.segments.rules import compile_rules
 
+_BENEFIT_NEEDS = {
+    "bonus_points": "points",
+    "gift_points": "points",
+    "multiplier": "multiplier",
+    "discount": "discount_percent",
+}
+
+
+def check_offer(offer: Offer) -> None:
+    """The whole offer, as it will be saved, must make sense: checked on create and on change."""
+    problems: dict[str, list[str]] = {}
+    needs = _BENEFIT_NEEDS[offer.benefit]
+    if getattr(offer, needs) is None:
+        problems[needs] = [f"A {offer.benefit} offer needs `{needs}`."]
+    if offer.ends_at <= offer.starts_at:
+        problems["ends_at"] = ["Must be after starts_at."]
+    if offer.total_cap is not None and offer.total_cap < (offer.claimed_count or 0):
+        problems["total_cap"] = [f"{offer.claimed_count} claims exist already."]
+    if problems:
+        raise ApiError(422, "validation_error", "The offer is not valid.", {"fields": problems})
+
 
 def get_offer(public_id: str) -> Offer:
     offer = db.session.scalar(select(Offer).where(Offer.public_id == public_id))
@@ -45,7 +66,12 @@ def live_offers(member: Member, now: datetime | None = None) -> list[tuple[Offer
             .order_by(Offer.ends_at)
         )
     )
-    offers = [o for o in offers if is_eligible(o, member)]
+    # One query per distinct segment, not per offer.
+    in_segment: dict[int, bool] = {}
+    for offer in offers:
+        if offer.segment_id is not None and offer.segment_id not in in_segment:
+            in_segment[offer.segment_id] = is_eligible(offer, member)
+    offers = [o for o in offers if o.segment_id is None or in_segment[o.segment_id]]
     claimed = dict(
         db.session.execute(
             select(OfferClaim.offer_id, func.count())

@@ -143,7 +143,11 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
         },
     )
     return RecordedPurchase(
-        purchase, member, result, pending_until if purchase.points_earned else None, applied
+        purchase,
+        member,
+        result,
+        pending_until if purchase.points_earned and pending_until > now else None,
+        applied,
     )
 
 
@@ -177,7 +181,7 @@ def refund(purchase: Purchase, amount_minor: int | None) -> Refund:
     reversed_, uncollected = 0, 0
     if to_reverse > 0:
         reversed_, uncollected = ledger.reverse_purchase_points(
-            purchase.member_id, purchase.id, to_reverse, "Refund"
+            purchase.member_id, purchase.id, purchase.public_id, to_reverse, "Refund"
         )
     purchase.points_reversed = target
     record = Refund(

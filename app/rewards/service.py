@@ -35,6 +35,8 @@ def allowed_for(reward: Reward, member: Member) -> bool:
 
 def redeem(member: Member, reward: Reward) -> Redemption:
     ensure_active(member)
+    # The member first, then the reward: the order every ledger write and prize payout follows.
+    ledger.lock_member(member.id)
     if not reward.active:
         raise ApiError(409, "reward_unavailable", "This reward is no longer offered.")
     if not allowed_for(reward, member):
