@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +17,22 @@ def badge_by_code(code: str | None) -> Badge | None:
     if not code:
         return None
     return db.session.scalar(select(Badge).where(Badge.code == code))
+
+
+def by_codes(codes: Iterable[str | None]) -> dict[str, Badge]:
+    """Badges by code, in one query (lists show many games, each naming its badges)."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return {b.code: b for b in db.session.scalars(select(Badge).where(Badge.code.in_(wanted)))}
+
+
+def by_ids(ids: Iterable[int | None]) -> dict[int, Badge]:
+    """Badges by internal id, in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {b.id: b for b in db.session.scalars(select(Badge).where(Badge.id.in_(wanted)))}
 
 
 def grant(member_id: int, badge_id: int, source: str) -> bool:

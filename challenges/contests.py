@@ -8,6 +8,8 @@ nothing and pays nothing. Ledger keys per (contest, rank) make a replay a no-op 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from app import events, outbox
 from app.errors import ApiError, not_found
 from app.extensions import db
-from app.ledger.service import award_points
+from app.ledger.service import award_points, lock_member
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
 from app.rewards import service as rewards
 from app.rewards.models import Reward
@@ -258,6 +261,7 @@ def get_open_to(member: Member, public_id: str) -> Contest:
 def free_entry(member: Member, public_id: str, now: datetime | None = None) -> ContestEntry:
     now = now or utcnow()
     contest = get_open_to(member, public_id)
+    ensure_active(member)
     if contest.kind != "sweepstakes":
         raise ApiError(409, "not_a_sweepstakes", "Only a sweepstakes takes entries.")
     if contest.status != "open" or not contest.starts_at <= now < contest.ends_at:
@@ -388,6 +392,9 @@ def _pay(
 ) -> None:
     band = _band(contest, rank)
     assert band is not None
+    # The member before anything else of theirs: the core's reward and ledger paths lock the
+    # member first, and taking a reward's stock (or a badge) first could deadlock with them.
+    lock_member(member_id)
     prize = ContestPrize(
         contest_id=contest.id,
         member_id=member_id,
@@ -435,11 +442,49 @@ def _pay(
 # Views.
 
 
-def _prizes_view(contest: Contest, language: str, default: str) -> list[dict]:
+@dataclass(frozen=True)
+class _Lookups:
+    """What member views of several contests refer to, each loaded in one query for all."""
+
+    badges: dict[str, Badge]  # by code
+    rewards: dict[str, Reward]  # by public id
+    your_entries: dict[int, int]  # contest id -> the member's entries
+
+
+def _lookups(contests: Sequence[Contest], member: Member) -> _Lookups:
+    bands = [b for c in contests for b in c.prizes]
+    reward_ids = {b["reward_id"] for b in bands if b.get("reward_id")}
+    rewards_by_id = (
+        {
+            r.public_id: r
+            for r in db.session.scalars(select(Reward).where(Reward.public_id.in_(reward_ids)))
+        }
+        if reward_ids
+        else {}
+    )
+    sweepstakes = [c.id for c in contests if c.kind == "sweepstakes"]
+    entries = (
+        dict(
+            db.session.execute(
+                select(ContestEntry.contest_id, func.count(ContestEntry.id))
+                .where(
+                    ContestEntry.contest_id.in_(sweepstakes),
+                    ContestEntry.member_id == member.id,
+                )
+                .group_by(ContestEntry.contest_id)
+            ).all()
+        )
+        if sweepstakes
+        else {}
+    )
+    return _Lookups(badges.by_codes(b.get("badge_code") for b in bands), rewards_by_id, entries)
+
+
+def _prizes_view(contest: Contest, language: str, default: str, lookups: _Lookups) -> list[dict]:
     out = []
     for b in contest.prizes:
-        badge = badges.badge_by_code(b.get("badge_code"))
-        reward = _reward(b["reward_id"]) if b.get("reward_id") else None
+        badge = lookups.badges.get(b["badge_code"]) if b.get("badge_code") else None
+        reward = lookups.rewards.get(b["reward_id"]) if b.get("reward_id") else None
         out.append(
             {
                 "first_rank": b["first_rank"],
@@ -452,7 +497,10 @@ def _prizes_view(contest: Contest, language: str, default: str) -> list[dict]:
     return out
 
 
-def member_view(contest: Contest, member: Member) -> dict:
+def member_view(contest: Contest, member: Member, lookups: _Lookups | None = None) -> dict:
+    """A contest as the member sees it; lists pass `lookups` made once for all their contests."""
+    if lookups is None:
+        lookups = _lookups([contest], member)
     default = default_language()
     lang = member.language
     body: dict[str, Any] = {
@@ -463,7 +511,7 @@ def member_view(contest: Contest, member: Member) -> dict:
         "starts_at": contest.starts_at.isoformat(),
         "ends_at": contest.ends_at.isoformat(),
         "status": contest.status,
-        "prizes": _prizes_view(contest, lang, default),
+        "prizes": _prizes_view(contest, lang, default, lookups),
     }
     if contest.kind == "leaderboard":
         body |= {"metric": contest.metric, "min_score": contest.min_score, "tie_rule": TIE_RULE}
@@ -474,19 +522,24 @@ def member_view(contest: Contest, member: Member) -> dict:
             "entries_per_purchase": contest.entries_per_purchase,
             "entries_per_quiz": contest.entries_per_quiz,
             "one_prize_per_holder": contest.one_prize_per_holder,
-            "your_entries": entry_count(contest, member.id),
+            "your_entries": lookups.your_entries.get(contest.id, 0),
         }
     return body
 
 
 def listing(member: Member, now: datetime | None = None) -> list[dict]:
     now = now or utcnow()
-    contests = db.session.scalars(
-        select(Contest)
-        .where(Contest.status == "open", Contest.starts_at <= now, Contest.ends_at > now)
-        .order_by(Contest.ends_at, Contest.id)
-    )
-    return [member_view(c, member) for c in contests if is_eligible(c, member)]
+    contests = [
+        c
+        for c in db.session.scalars(
+            select(Contest)
+            .where(Contest.status == "open", Contest.starts_at <= now, Contest.ends_at > now)
+            .order_by(Contest.ends_at, Contest.id)
+        )
+        if is_eligible(c, member)
+    ]
+    lookups = _lookups(contests, member)
+    return [member_view(c, member, lookups) for c in contests]
 
 
 def _display_name(name: str) -> str:

@@ -20,6 +20,7 @@ from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger.service import award_points
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
 from challenges import badges, progress
 from challenges.common import default_language, enabled, require_eligible
@@ -233,6 +234,7 @@ def join(member: Member, public_id: str, now: datetime | None = None) -> tuple[d
     """Opt in; (joined_at, created). Joining twice keeps the first join time."""
     now = now or utcnow()
     ch = _active(public_id)
+    ensure_active(member)
     if not ch.opt_in:
         raise ApiError(409, "join_not_needed", "Everyone takes part in this challenge.")
     require_eligible(ch, member)
@@ -284,16 +286,19 @@ def listing(member: Member, now: datetime | None = None) -> list[dict]:
             )
         ).all()
     )
+    shown = []
     for ch in challenges:
         if not is_eligible(ch, member):
             continue
         rules = rules_of(ch)
         span = window_span(rules.window, now, member.timezone)
-        if span is None:
-            continue
+        if span is not None:
+            shown.append((ch, rules, span))
+    reward_badges = badges.by_ids(ch.reward_badge_id for ch, _, _ in shown)
+    for ch, rules, span in shown:
         state = ChallengeState.from_dict(states.get(ch.id, {}))
         _, now_progress = progress.progress_now(rules, state, now, member.timezone)
-        badge = db.session.get(Badge, ch.reward_badge_id) if ch.reward_badge_id else None
+        badge = reward_badges.get(ch.reward_badge_id) if ch.reward_badge_id else None
         out.append(
             {
                 "id": ch.public_id,

@@ -205,14 +205,36 @@ def grade_submission(
     return QuizResult(results, correct, len(results), points, passed, reward_code)
 
 
-def answers_visible(
-    *, show_after_submit: bool, submitted: bool, closes_at: datetime | None, now: datetime
+def attempt_open(
+    status: str, deadline: datetime, now: datetime, grace: timedelta = DEFAULT_GRACE
 ) -> bool:
-    """May the member see which options were right? After submitting, if the quiz says so;
-    otherwise only once the quiz has closed (so answers cannot be passed to other players)."""
-    if submitted and show_after_submit:
+    """Can this attempt still be submitted? A started attempt past its deadline and the grace
+    period is over even before anyone marks it expired."""
+    return status == "started" and is_on_time(now, deadline, grace)
+
+
+def answers_visible(
+    *,
+    show_after_submit: bool,
+    submitted: bool,
+    attempt_open: bool,
+    member_done: bool,
+    closes_at: datetime | None,
+    now: datetime,
+    grace: timedelta = DEFAULT_GRACE,
+) -> bool:
+    """May the member see which options were right?
+
+    Never on an attempt that can still be submitted. After submitting, if the quiz says so and
+    the member can play no more (`member_done`: no attempts left and none still open), so the
+    answers of attempt 1 cannot be used in attempt 2. Otherwise only once the quiz has closed
+    and the grace period after its end has passed: until then, started attempts still score.
+    """
+    if attempt_open:
+        return False
+    if submitted and show_after_submit and member_done:
         return True
-    return closes_at is not None and now >= closes_at
+    return closes_at is not None and now >= closes_at + grace
 
 
 def _require_aware(value: datetime, name: str) -> None:

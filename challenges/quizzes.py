@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError, not_found
 from app.extensions import db
-from app.ledger.service import award_points
+from app.ledger.service import award_points, lock_member
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
 from challenges import badges, quiz_scoring
 from challenges.common import by_public_id, default_language, require_eligible
@@ -128,6 +129,32 @@ def _attempts_used(quiz: Quiz, member: Member) -> int:
     )
 
 
+def _grace() -> timedelta:
+    return timedelta(seconds=current_app.config["GAMES_QUIZ_GRACE_SECONDS"])
+
+
+def _deadline(attempt_deadline: datetime, quiz: Quiz) -> datetime:
+    # An admin may close a quiz early: its end then cuts short attempts started before, so that
+    # nothing scores after ends_at + grace, when a closed quiz starts showing its answers.
+    return min(attempt_deadline, quiz.ends_at)
+
+
+def _open_attempt(quiz: Quiz, member: Member, now: datetime) -> QuizAttempt | None:
+    """The member's attempt at this quiz that can still be submitted, if any."""
+    grace = _grace()
+    for attempt in db.session.scalars(
+        select(QuizAttempt).where(
+            QuizAttempt.quiz_id == quiz.id,
+            QuizAttempt.member_id == member.id,
+            QuizAttempt.status == "started",
+        )
+    ):
+        deadline = _deadline(attempt.deadline, quiz)
+        if quiz_scoring.attempt_open(attempt.status, deadline, now, grace):
+            return attempt
+    return None
+
+
 def playable(member: Member, now: datetime | None = None) -> list[dict]:
     """Quizzes open now that the member may play and has attempts left for."""
     now = now or utcnow()
@@ -139,23 +166,31 @@ def playable(member: Member, now: datetime | None = None) -> list[dict]:
         ).all()
     )
     default = default_language()
-    out = []
+    shown = []
     for quiz in db.session.scalars(
         select(Quiz)
         .where(Quiz.active, Quiz.starts_at <= now, Quiz.ends_at > now)
         .order_by(Quiz.ends_at, Quiz.id)
     ):
         left = quiz.attempts_allowed - used.get(quiz.id, 0)
-        if left <= 0 or not is_eligible(quiz, member):
-            continue
-        out.append(summary(quiz, member.language, default) | {"attempts_left": left})
-    return out
+        if left > 0 and is_eligible(quiz, member):
+            shown.append((quiz, left))
+    prize_badges = badges.by_ids(q.prize_badge_id for q, _ in shown)
+    return [
+        summary(quiz, member.language, default, prize_badges) | {"attempts_left": left}
+        for quiz, left in shown
+    ]
 
 
-def summary(quiz: Quiz, language: str, default: str) -> dict:
+def summary(
+    quiz: Quiz, language: str, default: str, prize_badges: dict[int, Badge] | None = None
+) -> dict:
+    """A quiz as a member sees it; `prize_badges` (by id) spares a lookup per quiz in lists."""
     reward: dict[str, Any] = {"kind": quiz.reward_kind}
     if quiz.reward_kind == "pass_mark":
-        badge = db.session.get(Badge, quiz.prize_badge_id) if quiz.prize_badge_id else None
+        if prize_badges is None:
+            prize_badges = badges.by_ids([quiz.prize_badge_id])
+        badge = prize_badges.get(quiz.prize_badge_id) if quiz.prize_badge_id else None
         reward |= {
             "pass_mark": quiz.pass_mark,
             "points": quiz.prize_points,
@@ -180,6 +215,7 @@ def start_attempt(member: Member, quiz_public_id: str, now: datetime | None = No
     quiz = db.session.scalar(select(Quiz).where(Quiz.public_id == quiz_public_id))
     if quiz is None or not quiz.active:
         raise not_found("quiz")
+    ensure_active(member)
     if now < quiz.starts_at:
         raise ApiError(409, "quiz_not_open", "This quiz has not started yet.")
     if now >= quiz.ends_at:
@@ -188,6 +224,11 @@ def start_attempt(member: Member, quiz_public_id: str, now: datetime | None = No
     used = _attempts_used(quiz, member)
     if used >= quiz.attempts_allowed:
         raise _no_attempts_left(quiz)
+    # One attempt at a time: answers revealed by one must not be usable in another. Two racing
+    # starts both take the same attempt number, and the unique constraint refuses one.
+    running = _open_attempt(quiz, member, now)
+    if running is not None:
+        raise _in_progress(running, quiz)
     attempt = QuizAttempt(
         quiz_id=quiz.id,
         member_id=member.id,
@@ -201,9 +242,22 @@ def start_attempt(member: Member, quiz_public_id: str, now: datetime | None = No
         with db.session.begin_nested():
             db.session.add(attempt)
     except IntegrityError:
-        # A concurrent start took this attempt number.
-        raise _no_attempts_left(quiz) from None
+        # A concurrent start took this attempt number (and has committed it by now).
+        running = _open_attempt(quiz, member, now)
+        raise (_in_progress(running, quiz) if running else _no_attempts_left(quiz)) from None
     return attempt
+
+
+def _in_progress(running: QuizAttempt, quiz: Quiz) -> ApiError:
+    return ApiError(
+        409,
+        "attempt_in_progress",
+        "Finish the attempt you started first.",
+        {
+            "attempt_id": running.public_id,
+            "deadline": _deadline(running.deadline, quiz).isoformat(),
+        },
+    )
 
 
 def _no_attempts_left(quiz: Quiz) -> ApiError:
@@ -233,6 +287,10 @@ def submit(
     submissions queue up and all but the first see it submitted."""
     from challenges import contests, missions
 
+    # The member first, as the ledger and every other path that pays do: locking the attempt or
+    # a challenge's progress row before the member could deadlock with them on PostgreSQL.
+    member = lock_member(member.id)
+    ensure_active(member)
     attempt = own_attempt(member, attempt_public_id, lock=True)
     if attempt.status == "submitted":
         return attempt, True
@@ -241,10 +299,13 @@ def submit(
     quiz = db.session.get(Quiz, attempt.quiz_id)
     rules = rules_of(quiz, load_questions(quiz))
     now = utcnow()
-    grace = timedelta(seconds=current_app.config["GAMES_QUIZ_GRACE_SECONDS"])
     try:
         result = quiz_scoring.grade_submission(
-            rules, answers, deadline=attempt.deadline, submitted_at=now, grace=grace
+            rules,
+            answers,
+            deadline=_deadline(attempt.deadline, quiz),
+            submitted_at=now,
+            grace=_grace(),
         )
     except GameError as exc:
         if exc.code != "deadline_passed":
@@ -302,11 +363,24 @@ def attempt_view(attempt: QuizAttempt, member: Member, now: datetime | None = No
     default = default_language()
     lang = member.language
     submitted = attempt.status == "submitted"
+    grace = _grace()
+    this_open = quiz_scoring.attempt_open(
+        attempt.status, _deadline(attempt.deadline, quiz), now, grace
+    )
+    member_done = False
+    if submitted and quiz.show_answers_after_submit:
+        member_done = (
+            _attempts_used(quiz, member) >= quiz.attempts_allowed
+            and _open_attempt(quiz, member, now) is None
+        )
     reveal = quiz_scoring.answers_visible(
         show_after_submit=quiz.show_answers_after_submit,
         submitted=submitted,
+        attempt_open=this_open,
+        member_done=member_done,
         closes_at=quiz.ends_at,
         now=now,
+        grace=grace,
     )
     by_question = {r["question_id"]: r for r in (attempt.result or {}).get("questions", [])}
     questions = []
@@ -335,7 +409,7 @@ def attempt_view(attempt: QuizAttempt, member: Member, now: datetime | None = No
         "number": attempt.number,
         "status": attempt.status,
         "started_at": attempt.started_at.isoformat(),
-        "deadline": attempt.deadline.isoformat(),
+        "deadline": _deadline(attempt.deadline, quiz).isoformat(),
         "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
         "answers_visible": reveal,
         "result": result,

@@ -8,6 +8,14 @@ from challenges.texts import LANGUAGES
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,59}$", error="Lowercase letters, digits, - and _.")
 
+# The rule lives in challenges.quiz_scoring.answers_visible; this is what admins read.
+SHOW_ANSWERS_DOC = (
+    "Show the right options as soon as an attempt is submitted, but only once the member has no "
+    "attempts left (none unused, none still open). Otherwise, and always when false, answers "
+    "are shown once the quiz has closed and the grace period after its end has passed. "
+    "Raising attempts_allowed later gives members who already saw the answers another go."
+)
+
 
 def localized(required: bool = True, max_length: int = 500) -> fields.Dict:
     """{"en": "...", "fi": "..."}: the program's languages only, at least one text."""
@@ -75,7 +83,9 @@ class QuizCreateSchema(EligibilityFields):
     pass_mark = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
     prize_points = fields.Int(load_default=0, validate=validate.Range(min=0, max=1_000_000))
     prize_badge_code = fields.Str(load_default=None, allow_none=True)
-    show_answers_after_submit = fields.Bool(load_default=False)
+    show_answers_after_submit = fields.Bool(
+        load_default=False, metadata={"description": SHOW_ANSWERS_DOC}
+    )
     active = fields.Bool(load_default=True)
     questions = fields.List(
         fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1, max=100)
@@ -100,7 +110,7 @@ class QuizChangesSchema(EligibilityFields):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     attempts_allowed = fields.Int(validate=validate.Range(min=1, max=100))
-    show_answers_after_submit = fields.Bool()
+    show_answers_after_submit = fields.Bool(metadata={"description": SHOW_ANSWERS_DOC})
     active = fields.Bool()
 
 

@@ -106,7 +106,9 @@ def google_pass():
 
 class LogQuerySchema(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    # Bounded by the id column (INTEGER, 32-bit on PostgreSQL): a larger number is a 422, not an
+    # overflow in the database (SQLite fails past 2**63, PostgreSQL past 2**31).
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
 
 
 @blp.route("/admin/passes/logs", methods=["GET"])

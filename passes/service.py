@@ -7,6 +7,7 @@ background jobs (tasks.py) call it.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, inspect, select, update
@@ -224,7 +225,9 @@ def updated_serials(
         .where(AppleDevice.device_library_id == device_library_id)
         .order_by(ApplePass.update_tag)
     )
-    if since is not None and since.isdigit() and len(since) < 19:
+    # ASCII digits only: str.isdigit() also takes "²" and other scripts' digits, which int()
+    # refuses or reads; 18 digits always fit the BIGINT column.
+    if since is not None and re.fullmatch(r"[0-9]{1,18}", since):
         query = query.where(ApplePass.update_tag > int(since))
     rows = list(db.session.execute(query))
     if not rows:

@@ -19,7 +19,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, value = raw.split(":", 1)
         number = int(value)
-        if kind != "e" or not 0 < number < 2**63:
+        if kind != "e" or not 0 < number < 2**31:  # ids are 32-bit integers
             raise ValueError(kind)
         return number
     except (ValueError, binascii.Error, UnicodeDecodeError):

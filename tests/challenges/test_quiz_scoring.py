@@ -13,6 +13,7 @@ from challenges.quiz_scoring import (
     Quiz,
     answers_visible,
     attempt_deadline,
+    attempt_open,
     grade_submission,
     is_on_time,
 )
@@ -166,17 +167,49 @@ def test_inconsistent_quiz_definitions_are_refused(build):
         build()
 
 
+def _visible(**overrides) -> bool:
+    args = {
+        "show_after_submit": True,
+        "submitted": True,
+        "attempt_open": False,
+        "member_done": True,
+        "closes_at": START + timedelta(days=1),
+        "now": START + timedelta(hours=1),
+    }
+    return answers_visible(**(args | overrides))
+
+
 def test_answers_are_shown_after_submission_only_if_the_quiz_says_so():
     closes = START + timedelta(days=1)
-    before_close = START + timedelta(hours=1)
-    assert answers_visible(
-        show_after_submit=True, submitted=True, closes_at=closes, now=before_close
-    )
-    assert not answers_visible(
-        show_after_submit=False, submitted=True, closes_at=closes, now=before_close
-    )
-    assert not answers_visible(
-        show_after_submit=True, submitted=False, closes_at=closes, now=before_close
-    )
-    assert answers_visible(show_after_submit=False, submitted=True, closes_at=closes, now=closes)
-    assert not answers_visible(show_after_submit=False, submitted=True, closes_at=None, now=closes)
+    assert _visible()
+    assert not _visible(show_after_submit=False)
+    assert not _visible(submitted=False)
+    assert _visible(show_after_submit=False, now=closes + DEFAULT_GRACE)
+    assert not _visible(show_after_submit=False, closes_at=None, now=closes + timedelta(days=9))
+
+
+def test_answers_after_submission_wait_until_the_member_cannot_play_again():
+    # Attempt 1 submitted, attempt 2 still allowed (or already open): the answers would win it.
+    assert not _visible(member_done=False)
+
+
+def test_an_attempt_that_can_still_be_submitted_never_sees_the_answers():
+    closes = START + timedelta(days=1)
+    assert not _visible(attempt_open=True)
+    assert not _visible(attempt_open=True, show_after_submit=False, now=closes + timedelta(days=1))
+
+
+def test_a_closed_quiz_shows_answers_only_once_the_grace_period_is_over():
+    closes = START + timedelta(days=1)
+    # Attempts cut short by the closing are still scored until closes + grace.
+    assert not _visible(show_after_submit=False, now=closes)
+    assert not _visible(show_after_submit=False, now=closes + DEFAULT_GRACE - timedelta(seconds=1))
+    assert _visible(show_after_submit=False, now=closes + DEFAULT_GRACE)
+
+
+def test_an_attempt_is_open_while_it_can_be_submitted():
+    deadline = START + LIMIT
+    assert attempt_open("started", deadline, deadline + DEFAULT_GRACE)
+    assert not attempt_open("started", deadline, deadline + DEFAULT_GRACE + timedelta(seconds=1))
+    assert not attempt_open("submitted", deadline, START)
+    assert not attempt_open("expired", deadline, START)

@@ -37,6 +37,29 @@ def _submit(client, member, attempt_id, answers):
     )
 
 
+def _view(client, member, attempt_id):
+    res = client.get(f"/api/v1/quiz-attempts/{attempt_id}", headers=member.headers)
+    assert res.status_code == 200
+    return res.get_json()
+
+
+def _grace(app) -> timedelta:
+    return timedelta(seconds=app.config["GAMES_QUIZ_GRACE_SECONDS"])
+
+
+def _close_quiz(client, program, quiz_id, ago: timedelta) -> None:
+    res = admin_patch(
+        client,
+        program,
+        f"/quizzes/{quiz_id}",
+        {
+            "starts_at": (now() - timedelta(hours=2)).isoformat(),
+            "ends_at": (now() - ago).isoformat(),
+        },
+    )
+    assert res.status_code == 200, res.get_json()
+
+
 def test_admin_defines_a_quiz_and_only_admins_may(client, program):
     quiz = make_quiz(client, program)
     assert [len(q["options"]) for q in quiz["questions"]] == [2, 3]
@@ -132,14 +155,14 @@ def test_an_attempt_shows_questions_never_the_answers_and_scores_once(app, clien
     assert fetched.status_code == 200
     assert fetched.get_json()["result"]["points"] == 20
 
-    # Once the quiz closes, the answers are shown.
+    # Once the quiz has closed and the grace period after its end is over, answers are shown.
     assert (
         admin_patch(
             client,
             program,
             f"/quizzes/{quiz['id']}",
             {
-                "ends_at": (now() - timedelta(seconds=1)).isoformat(),
+                "ends_at": (now() - _grace(app) - timedelta(seconds=1)).isoformat(),
                 "starts_at": (now() - timedelta(hours=2)).isoformat(),
             },
         ).status_code
@@ -153,7 +176,7 @@ def test_an_attempt_shows_questions_never_the_answers_and_scores_once(app, clien
 
 
 def test_answers_shown_after_submission_when_the_quiz_says_so(client, program):
-    quiz = make_quiz(client, program, show_answers_after_submit=True)
+    quiz = make_quiz(client, program, show_answers_after_submit=True, attempts_allowed=1)
     member = signup(client)
     attempt = _start(client, member, quiz["id"]).get_json()
     assert "correct_option_ids" not in str(attempt)
@@ -357,3 +380,77 @@ def test_pass_mark_prize_pays_points_and_a_badge(app, client, program):
     badges = client.get("/api/v1/me/badges", headers=member.headers).get_json()
     assert [b["code"] for b in badges] == ["whiz"]
     assert member_row(app, member.id)[1] == 75
+
+
+def test_a_closed_quiz_hides_the_answers_while_an_attempt_can_still_score(app, client, program):
+    # The quiz reaches its end while the attempt is open: the attempt's deadline is the end,
+    # and a submission within the grace period after it still scores.
+    quiz = make_quiz(client, program, attempts_allowed=1)
+    member = signup(client)
+    attempt = _start(client, member, quiz["id"]).get_json()
+    _close_quiz(client, program, quiz["id"], ago=timedelta(seconds=1))
+    view = _view(client, member, attempt["id"])
+    assert view["status"] == "started"
+    assert view["answers_visible"] is False
+    assert not any("correct_option_ids" in q for q in view["questions"])
+    res = _submit(client, member, attempt["id"], right_answers(quiz))
+    assert res.status_code == 200
+    # Other members' attempts may still be in their grace period: not shown even after submit.
+    assert res.get_json()["answers_visible"] is False
+
+
+def test_answers_of_a_closed_quiz_come_when_nothing_can_score_any_more(app, client, program):
+    # An admin closes the quiz early, cutting short an attempt whose own limit had time left.
+    quiz = make_quiz(client, program, attempts_allowed=1, time_limit_seconds=3600)
+    member = signup(client)
+    attempt = _start(client, member, quiz["id"]).get_json()
+    _close_quiz(client, program, quiz["id"], ago=_grace(app) + timedelta(seconds=1))
+    view = _view(client, member, attempt["id"])
+    assert view["answers_visible"] is True
+    assert {q["id"]: q["correct_option_ids"] for q in view["questions"]} == right_answers(quiz)
+    res = _submit(client, member, attempt["id"], right_answers(quiz))
+    assert res.status_code == 409
+    assert res.get_json()["error"]["code"] == "deadline_passed"
+    assert ledger_count(app, "quiz_attempt") == 0
+
+
+def test_answers_after_submission_wait_until_the_last_attempt(app, client, program):
+    quiz = make_quiz(client, program, show_answers_after_submit=True, attempts_allowed=2)
+    member = signup(client)
+    first = _start(client, member, quiz["id"]).get_json()
+    body = _submit(client, member, first["id"], {}).get_json()
+    # One attempt left: the answers of the first would win the second.
+    assert body["answers_visible"] is False
+    assert not any("correct_option_ids" in q for q in body["questions"])
+    second = _start(client, member, quiz["id"]).get_json()
+    assert _view(client, member, first["id"])["answers_visible"] is False
+    body = _submit(client, member, second["id"], wrong_answers(quiz)).get_json()
+    assert body["answers_visible"] is True
+    assert {q["id"]: q["correct_option_ids"] for q in body["questions"]} == right_answers(quiz)
+    assert _view(client, member, first["id"])["answers_visible"] is True
+    assert ledger_count(app, "quiz_attempt") == 0
+
+
+def test_a_new_attempt_waits_until_the_open_one_is_over(app, client, program):
+    quiz = make_quiz(client, program, show_answers_after_submit=True, attempts_allowed=3)
+    member = signup(client)
+    first = _start(client, member, quiz["id"]).get_json()
+    res = _start(client, member, quiz["id"])
+    assert res.status_code == 409
+    assert res.get_json()["error"]["code"] == "attempt_in_progress"
+    assert res.get_json()["error"]["details"]["attempt_id"] == first["id"]
+    # Abandoned: once its deadline and the grace period have passed it is over.
+    with app.app_context():
+        db.session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.public_id == first["id"])
+            .values(deadline=now() - _grace(app) - timedelta(seconds=1))
+        )
+        db.session.commit()
+    second = _start(client, member, quiz["id"])
+    assert second.status_code == 201
+    assert second.get_json()["number"] == 2
+    assert _submit(client, member, second.get_json()["id"], {}).status_code == 200
+    third = _start(client, member, quiz["id"])
+    assert third.status_code == 201
+    assert third.get_json()["number"] == 3

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.ledger.service import integrity_problems
 from challenges import contests
-from challenges.models import Contest, ContestPrize
+from challenges.models import Contest, ContestPrize, QuizAttempt
 from tests.challenges.games import (
     ledger_count,
     ledger_total,
@@ -80,11 +80,32 @@ def test_concurrent_starts_cannot_exceed_the_attempts_allowed(pg_app):
         )
 
     codes = _race(10, start)
-    assert codes.count(201) <= 3
-    assert set(codes) <= {201, 409}
-    # Whatever the interleaving, the member ends up with at most 3 attempts, then no more.
-    more = [start(0) for _ in range(3)]
-    assert codes.count(201) + more.count(201) == 3
+    # One attempt at a time: the racing starts make exactly one.
+    assert sorted(codes) == [201] + [409] * 9
+    with pg_app.app_context():
+        attempts = list(db.session.scalars(select(QuizAttempt).order_by(QuizAttempt.number)))
+    assert [a.number for a in attempts] == [1]
+
+    def finish(attempt_id: str) -> None:
+        res = client.post(
+            f"/api/v1/quiz-attempts/{attempt_id}/submit",
+            json={"answers": {}},
+            headers=member.headers,
+        )
+        assert res.status_code == 200
+
+    finish(attempts[0].public_id)
+    # Submitted, the next attempts may start, up to the 3 allowed; racing again each time.
+    for number in (2, 3):
+        codes = _race(10, start)
+        assert sorted(codes) == [201] + [409] * 9
+        with pg_app.app_context():
+            latest = db.session.scalar(
+                select(QuizAttempt).order_by(QuizAttempt.number.desc()).limit(1)
+            )
+        assert latest.number == number
+        finish(latest.public_id)
+    assert start(0) == 409
 
 
 def test_ten_concurrent_free_entries_make_one(pg_app):
