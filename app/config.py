@@ -68,7 +68,7 @@ class Config:
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()
-        for name in (_env("FEATURES", "passes,challenges") or "").split(",")
+        for name in (_env("FEATURES", "passes,challenges,notifications") or "").split(",")
         if name.strip()
     )
 

@@ -52,6 +52,9 @@ def publish(session: Session, name: str, payload: dict[str, Any]) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    # SQLAlchemy fires this when a SAVEPOINT is released too; only the real commit counts.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING_KEY, [])
     for name, payload in pending:
         for handler in list(_after_commit[name]):
@@ -60,4 +63,6 @@ def _dispatch_after_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_on_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_PENDING_KEY, None)

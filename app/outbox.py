@@ -113,12 +113,17 @@ def enqueue(
 
 @sa_event.listens_for(Session, "after_commit")
 def _kick_after_commit(session: Session) -> None:
+    # Fired for a released SAVEPOINT too: the job is not committed until the outer commit.
+    if session.in_nested_transaction():
+        return
     if session.info.pop(_KICK_KEY, False):
         dispatch_outbox.delay()
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_kick(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_KICK_KEY, None)
 
 

@@ -89,3 +89,35 @@ def test_crash_between_commit_and_dispatch_loses_nothing(app):
         assert outbox.dispatch() == 1
         assert outbox.dispatch() == 0
     assert sent == [{"p": 1}]
+
+
+def test_a_released_savepoint_is_not_the_commit(app):
+    """award_points writes inside a SAVEPOINT; its release must not run after-commit work."""
+    ran, seen = [], []
+    outbox.handler("test.nested")(lambda payload: ran.append(payload))
+    events.subscribe("test.fact", seen.append, after_commit=True)
+    try:
+        with app.app_context():
+            with db.session.begin_nested():
+                outbox.enqueue("test.nested", {"n": 1})
+                events.publish(db.session, "test.fact", {"n": 1})
+            assert ran == [] and seen == []  # savepoint released, nothing committed yet
+            db.session.commit()
+    finally:
+        events.unsubscribe("test.fact", seen.append)
+    assert ran == [{"n": 1}]
+    assert seen == [{"n": 1}]
+
+
+def test_a_rolled_back_savepoint_keeps_the_outer_transactions_work(app):
+    ran = []
+    outbox.handler("test.outer")(lambda payload: ran.append(payload))
+    with app.app_context():
+        outbox.enqueue("test.outer", {"n": 1})
+        try:
+            with db.session.begin_nested():
+                raise ValueError("a conflict handled inside the transaction")
+        except ValueError:
+            pass
+        db.session.commit()
+    assert ran == [{"n": 1}]

@@ -1,0 +1,109 @@
+"""A member's devices, notification switches, and the opens the app reports."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ApiError, not_found
+from app.extensions import db
+from app.members.models import Member
+from app.models_base import utcnow
+from notifications.models import Delivery, Device, NotificationPreference
+from notifications.transactional import preferences_of
+
+
+def _find(fid: str | None, token: str | None) -> tuple[Device | None, Device | None]:
+    by_fid = db.session.scalar(select(Device).where(Device.fid == fid)) if fid else None
+    by_token = db.session.scalar(select(Device).where(Device.token == token)) if token else None
+    return by_fid, by_token
+
+
+def _register(member: Member, data: dict) -> tuple[Device, bool]:
+    fid, token = data.get("fid"), data.get("token")
+    by_fid, by_token = _find(fid, token)
+    if by_fid is not None and by_token is not None and by_fid.id != by_token.id:
+        # An install we knew by its token now reports its fid, which another row holds: the
+        # fid's row is the device; the token leaves the other row (retired if it had no fid).
+        by_token.token = None
+        if by_token.fid is None:
+            by_token.active, by_token.deactivated_reason = False, "merged"
+        db.session.flush()
+    device = by_fid or by_token
+    created = device is None
+    if device is None:
+        device = Device(fid=fid, token=token)
+        db.session.add(device)
+    else:
+        device.fid = fid or device.fid
+        device.token = token or device.token
+    # The device belongs to whoever registered it last (a shared or handed-on phone).
+    device.member_id = member.id
+    device.platform = data["platform"]
+    device.app_version = data.get("app_version")
+    device.active, device.deactivated_reason = True, None
+    device.last_seen_at = utcnow()
+    db.session.flush()
+    return device, created
+
+
+def register_device(member: Member, data: dict) -> tuple[Device, bool]:
+    """(device, created): registering again updates the device and moves it to this member."""
+    for _ in range(3):
+        try:
+            with db.session.begin_nested():
+                device, created = _register(member, data)
+            db.session.commit()
+            return device, created
+        except IntegrityError:
+            # The same fid or token registered concurrently: the other row is there now.
+            continue
+    raise ApiError(409, "device_conflict", "This device is being registered; try again.")
+
+
+def member_device(member: Member, public_id: str) -> Device:
+    device = db.session.scalar(
+        select(Device).where(Device.public_id == public_id, Device.member_id == member.id)
+    )
+    if device is None:
+        raise not_found("device")
+    return device
+
+
+def unregister_device(member: Member, public_id: str) -> None:
+    device = member_device(member, public_id)
+    if device.active:
+        device.active, device.deactivated_reason = False, "unregistered"
+    db.session.commit()
+
+
+def devices_of(member: Member) -> list[Device]:
+    return list(
+        db.session.scalars(
+            select(Device).where(Device.member_id == member.id, Device.active).order_by(Device.id)
+        )
+    )
+
+
+def update_preferences(member: Member, changes: dict) -> NotificationPreference:
+    prefs = preferences_of(member.id)
+    for key, value in changes.items():
+        setattr(prefs, key, value)
+    db.session.merge(prefs)
+    db.session.commit()
+    return preferences_of(member.id)
+
+
+def mark_opened(member: Member, public_id: str) -> Delivery:
+    """The app reports that the member opened a notification; the first report counts."""
+    delivery = db.session.scalar(
+        select(Delivery).where(Delivery.public_id == public_id, Delivery.member_id == member.id)
+    )
+    if delivery is None:
+        raise not_found("notification")
+    if delivery.status != "sent":
+        raise ApiError(409, "notification_not_sent", "This notification was never delivered.")
+    if delivery.opened_at is None:
+        delivery.opened_at = utcnow()
+        db.session.commit()
+    return delivery
