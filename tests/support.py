@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -109,3 +116,37 @@ def purchase(
     } | extra
     headers = {"X-API-Key": program.api_key, "Idempotency-Key": key or uuid.uuid4().hex}
     return client.post("/api/v1/transactions", json=body, headers=headers)
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], queue: str | None = None) -> Iterator[None]:
+    """A real `celery -A wsgi:celery worker` process for the block; fails if it logged a
+    traceback."""
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "wsgi:celery",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "--loglevel=WARNING",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if queue:
+        args += ["-Q", queue]
+    worker = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            out, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            out, _ = worker.communicate()
+    assert b"Traceback" not in out, out.decode()[-3000:]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -18,7 +16,7 @@ from app.ledger.models import PointLot
 from app.members.models import Member
 from app.models_base import utcnow
 from tests.conftest import make_app
-from tests.support import purchase, seed_program, signup
+from tests.support import celery_worker, purchase, seed_program, signup
 
 REDIS_URL = os.environ.get("REDIS_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,28 +45,7 @@ def test_worker_releases_pending_points_sent_through_redis(tmp_path):
         "CELERY_BROKER_URL": broker,
         "SECRET_KEY": "worker-test-secret-0123456789abcdef",
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wsgi:celery",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with celery_worker(env, queue):
         with app.app_context():
             from app.ledger.tasks import release_due
 
@@ -84,11 +61,3 @@ def test_worker_releases_pending_points_sent_through_redis(tmp_path):
                 break
             time.sleep(0.5)
         assert available == 30
-    finally:
-        worker.terminate()
-        try:
-            out, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            out, _ = worker.communicate()
-    assert b"Traceback" not in out, out.decode()[-2000:]

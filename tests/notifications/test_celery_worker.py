@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from tests.notifications.helpers import (
     member_with_device,
     send_campaign,
 )
-from tests.support import seed_program
+from tests.support import celery_worker, seed_program
 
 REDIS_URL = os.environ.get("REDIS_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,26 +56,7 @@ def test_worker_delivers_a_campaign_through_redis(
         "PUSH_DAILY_CAP": "0",
         "LOG_LEVEL": "WARNING",
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wsgi:celery",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with celery_worker(env):
         queued = send_campaign(client, program, campaign["id"])
         assert queued["status"] == "sending"  # nothing ran in this process
         deadline = time.monotonic() + 60
@@ -88,14 +67,6 @@ def test_worker_delivers_a_campaign_through_redis(
                 break
             time.sleep(0.3)
         assert counts["sent"] == 2, counts
-    finally:
-        worker.terminate()
-        try:
-            out, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            out, _ = worker.communicate()
-    assert b"Traceback" not in out, out.decode()[-3000:]
     assert fake_fcm.violations == []
     titles = {m["fid"]: m["notification"]["title"] for m in fake_fcm.delivered}
     assert titles == {
