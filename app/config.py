@@ -6,6 +6,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from app.i18n import LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -53,7 +55,7 @@ class Config:
     # Points program defaults, used when the demo or an operator creates the program row.
     PROGRAM_NAME = _env("PROGRAM_NAME", "Lumo Rewards")
     PROGRAM_CURRENCY = _env("PROGRAM_CURRENCY", "EUR")
-    SUPPORTED_LANGUAGES = ("en", "fi", "pl", "tl")
+    SUPPORTED_LANGUAGES = LANGUAGES
 
     API_TITLE = "Loyalty API"
     API_VERSION = "v1"

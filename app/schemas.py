@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-LANGUAGES = ("en", "fi", "pl", "tl")
+from app.i18n import LANGUAGES
+
 MAX_AMOUNT = Decimal("100000.00")
 
 
@@ -38,3 +39,14 @@ def from_minor(minor: int) -> str:
 class CursorArgs(Schema):
     cursor = fields.Str(load_default=None)
     limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def localized_texts(required: bool = True, max_length: int = 500, **kwargs) -> fields.Dict:
+    """{"en": "...", "fi": "..."}: the program's languages only, at least one text when required."""
+    return fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(LANGUAGES)),
+        values=fields.Str(validate=validate.Length(min=1, max=max_length)),
+        required=required,
+        validate=validate.Length(min=1) if required else None,
+        **kwargs,
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from challenges.texts import LANGUAGES
+from app.i18n import LANGUAGES
+from app.schemas import localized_texts
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,59}$", error="Lowercase letters, digits, - and _.")
 
@@ -17,14 +18,7 @@ SHOW_ANSWERS_DOC = (
 )
 
 
-def localized(required: bool = True, max_length: int = 500) -> fields.Dict:
-    """{"en": "...", "fi": "..."}: the program's languages only, at least one text."""
-    return fields.Dict(
-        keys=fields.Str(validate=validate.OneOf(LANGUAGES)),
-        values=fields.Str(validate=validate.Length(min=1, max=max_length)),
-        required=required,
-        validate=validate.Length(min=1) if required else None,
-    )
+localized = localized_texts
 
 
 def description() -> fields.Dict:

@@ -6,18 +6,10 @@ map has, so a game written in one language still shows something to everyone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from app.i18n import LANGUAGES, pick
 
-LANGUAGES = ("en", "fi", "pl", "tl")
-
-
-def localize(texts: Mapping[str, str] | None, language: str, default: str = "en") -> str:
-    if not texts:
-        return ""
-    for lang in (language, default, "en"):
-        if texts.get(lang):
-            return texts[lang]
-    return next(iter(texts.values()), "")
+# The core's fallback: the member's language, the default, English, then any text.
+localize = pick
 
 
 # Units of a challenge's progress, as "<current> of <target> <unit>".

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.schemas import LANGUAGES, StrictSchema
+from app.schemas import StrictSchema, localized_texts
 from notifications.models import PLATFORMS, TRANSACTIONAL_KINDS
 from notifications.texts import TemplateError, check_template
 
@@ -60,11 +60,8 @@ class OpenedSchema(StrictSchema):
 
 
 def _localized(max_length: int) -> fields.Dict:
-    return fields.Dict(
-        required=True,
-        keys=fields.Str(validate=validate.OneOf(LANGUAGES)),
-        values=fields.Str(validate=validate.Length(min=1, max=max_length)),
-        validate=validate.Length(min=1),
+    return localized_texts(
+        max_length=max_length,
         metadata={"description": "Texts by language; {name} is the member's name."},
     )
 

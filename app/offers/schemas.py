@@ -1,26 +1,13 @@
 from marshmallow import fields, validate
 
 from app.offers.models import BENEFITS
-from app.schemas import StrictSchema
-
-LOCALIZED = fields.Dict(
-    keys=fields.Str(validate=validate.OneOf(("en", "fi", "pl", "tl"))),
-    values=fields.Str(validate=validate.Length(min=1, max=500)),
-)
+from app.schemas import StrictSchema, localized_texts
 
 
 class OfferAdminSchema(StrictSchema):
     id = fields.Str(attribute="public_id", dump_only=True)
-    title = fields.Dict(
-        required=True,
-        keys=fields.Str(validate=validate.OneOf(("en", "fi", "pl", "tl"))),
-        values=fields.Str(validate=validate.Length(min=1, max=120)),
-        validate=validate.Length(min=1),
-    )
-    body = fields.Dict(
-        keys=fields.Str(validate=validate.OneOf(("en", "fi", "pl", "tl"))),
-        values=fields.Str(validate=validate.Length(max=1000)),
-    )
+    title = localized_texts(max_length=120)
+    body = localized_texts(required=False, max_length=1000)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     segment_id = fields.Str(allow_none=True)
