@@ -11,11 +11,11 @@ from sqlalchemy import select
 from app.auth.guards import admin_required
 from app.errors import ApiError
 from app.extensions import db
+from app.lookup import by_public_id
 from app.members.models import Member
 from app.models_base import utcnow
-from app.tiers.models import Tier
+from app.tiers.service import check_tier_codes
 from challenges import badges, contests, missions, quizzes
-from challenges.common import by_public_id
 from challenges.models import Badge, Challenge, Contest, Quiz
 from challenges.schemas import (
     BadgeChangesSchema,
@@ -39,10 +39,7 @@ def _invalid(field: str, message: str) -> ApiError:
 
 def _check_eligibility(data: dict[str, Any]) -> None:
     if data.get("tiers"):
-        known = set(db.session.scalars(select(Tier.code)))
-        unknown = sorted(set(data["tiers"]) - known)
-        if unknown:
-            raise _invalid("tiers", f"Unknown tier: {', '.join(unknown)}.")
+        check_tier_codes(data["tiers"])
     if data.get("member_ids"):
         wanted = set(data["member_ids"])
         found = set(

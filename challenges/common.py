@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
 
-from app.errors import ApiError, not_found
-from app.extensions import db
+from app.errors import ApiError
 from app.program.service import get_program
 from challenges.eligibility import is_eligible
 
@@ -24,16 +22,6 @@ def enabled() -> bool:
 
 def default_language() -> str:
     return get_program().default_language or "en"
-
-
-def by_public_id(model: type[T], public_id: str, what: str, *, lock: bool = False) -> T:
-    stmt = select(model).where(model.public_id == public_id)  # type: ignore[attr-defined]
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = db.session.scalar(stmt)
-    if row is None:
-        raise not_found(what)
-    return row
 
 
 def require_eligible(game: Any, member: Any) -> None:

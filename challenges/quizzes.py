@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger.service import award_points, lock_member
+from app.lookup import by_public_id
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
 from challenges import badges, quiz_scoring
-from challenges.common import by_public_id, default_language, require_eligible
+from challenges.common import default_language, require_eligible
 from challenges.eligibility import is_eligible
 from challenges.errors import GameError
 from challenges.models import Badge, Quiz, QuizAttempt, QuizOption, QuizQuestion

@@ -6,10 +6,10 @@ from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from app.admin.lookup import optional_ref
 from app.auth.guards import admin_required
 from app.errors import ApiError
 from app.extensions import db
+from app.lookup import optional_ref
 from app.models_base import utcnow
 from app.offers.models import Offer
 from app.program.service import get_program

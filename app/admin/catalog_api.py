@@ -2,30 +2,21 @@ from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from app.admin.lookup import apply, by_public_id, optional_ref
 from app.auth.guards import admin_required
 from app.errors import ApiError
 from app.extensions import db
+from app.lookup import apply, by_public_id, optional_ref
 from app.purchases.models import EarningRule
 from app.purchases.schemas import EarningRuleSchema
 from app.rewards.models import Reward
 from app.rewards.schemas import RewardSchema
 from app.schemas import from_minor, to_minor
 from app.stores.models import Region, Store
-from app.tiers.service import all_tiers
+from app.tiers.service import check_tier_codes
 
 blp = Blueprint(
     "admin_catalog", __name__, url_prefix="/api/v1/admin", description="Rewards and earning rules"
 )
-
-
-def _check_tiers(codes: list[str]) -> None:
-    known = {t.code for t in all_tiers()}
-    unknown = sorted(set(codes) - known)
-    if unknown:
-        raise ApiError(
-            422, "validation_error", "Unknown tier.", {"fields": {"tiers": [", ".join(unknown)]}}
-        )
 
 
 @blp.route("/rewards", methods=["GET"])
@@ -40,7 +31,7 @@ def rewards():
 @blp.arguments(RewardSchema)
 @blp.response(201, RewardSchema)
 def create_reward(data):
-    _check_tiers(data.get("tiers", []))
+    check_tier_codes(data.get("tiers", []))
     reward = Reward(**data)
     db.session.add(reward)
     db.session.commit()
@@ -53,7 +44,7 @@ def create_reward(data):
 @blp.response(200, RewardSchema)
 def patch_reward(changes, reward_id):
     reward = by_public_id(Reward, reward_id, "reward")
-    _check_tiers(changes.get("tiers", []))
+    check_tier_codes(changes.get("tiers", []))
     apply(reward, changes)
     db.session.commit()
     return reward

@@ -1,12 +1,12 @@
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from app.admin.lookup import apply
 from app.admin.schemas import ProgramSchema, TierSchema
 from app.auth.guards import admin_required
 from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger.service import integrity_problems
+from app.lookup import apply
 from app.program.service import get_program, update_program
 from app.tiers.models import Tier
 from app.tiers.service import all_tiers, forget_cached_tiers

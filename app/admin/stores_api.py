@@ -3,7 +3,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.admin.lookup import apply, by_public_id, optional_ref
 from app.admin.schemas import RegionSchema, StoreSchema
 from app.auth import service as auth
 from app.auth.guards import admin_required
@@ -11,6 +10,7 @@ from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreateSchema, ApiKeySchema, StaffCreateSchema
 from app.errors import ApiError
 from app.extensions import db
+from app.lookup import apply, by_public_id, optional_ref
 from app.purchases.service import program_live_in
 from app.stores.models import Region, Store
 

@@ -2,12 +2,12 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from app.admin.lookup import apply, optional_ref
 from app.auth.guards import admin_required, current_member, member_required
 from app.errors import ApiError
 from app.extensions import db
 from app.i18n import pick
 from app.idempotency import require_key, run_once
+from app.lookup import apply, optional_ref
 from app.models_base import utcnow
 from app.offers import service
 from app.offers.models import Offer, OfferClaim

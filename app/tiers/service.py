@@ -34,6 +34,15 @@ def forget_cached_tiers() -> None:
         g.pop("_tiers", None)
 
 
+def check_tier_codes(codes: list[str], field: str = "tiers") -> None:
+    """A 422 naming the codes that are no tier of the program."""
+    unknown = sorted(set(codes) - {t.code for t in all_tiers()})
+    if unknown:
+        raise ApiError(
+            422, "validation_error", "Unknown tier.", {"fields": {field: [", ".join(unknown)]}}
+        )
+
+
 def entry_tier() -> Tier:
     tier = db.session.scalar(select(Tier).order_by(Tier.rank).limit(1))
     if tier is None:

@@ -10,8 +10,13 @@ from app.extensions import db
 T = TypeVar("T")
 
 
-def by_public_id(model: type[T], public_id: str | None, what: str) -> T:
-    row = db.session.scalar(select(model).where(model.public_id == public_id))  # type: ignore[attr-defined]
+def by_public_id(model: type[T], public_id: str | None, what: str, *, lock: bool = False) -> T:
+    """The row a client names by its public id, or a 404 `<what>_not_found`; `lock` takes the
+    row lock and reloads it."""
+    stmt = select(model).where(model.public_id == public_id)  # type: ignore[attr-defined]
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = db.session.scalar(stmt)
     if row is None:
         raise not_found(what)
     return row
