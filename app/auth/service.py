@@ -12,7 +12,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import ApiKey, AuthSession, User
-from app.auth.passwords import burn_time_like_verify, hash_password, verify_password
+from app.auth.passwords import (
+    burn_time_like_verify,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
@@ -92,6 +97,10 @@ def login(email: str, password: str) -> tuple[User, Tokens]:
         raise INVALID_LOGIN
     if not verify_password(password, user.password_hash) or not user.active:
         raise INVALID_LOGIN
+    if needs_rehash(user.password_hash):
+        # The settings' parameters changed (or the hash predates them): upgrade it now, while
+        # the plain password is at hand; it commits with the new session.
+        user.password_hash = hash_password(password)
     return user, _start_session(user)
 
 
