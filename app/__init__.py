@@ -11,7 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import Config, check_production
+from app.config import Config, check_settings
 from app.extensions import db, jwt, limiter, migrate
 
 
@@ -22,7 +22,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    check_production(app.config)
+    check_settings(app.config)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -39,11 +39,14 @@ def create_app(config: type | dict | None = None) -> Flask:
         app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_name)}
     )
 
+    from app import request_hygiene
     from app.auth.tokens import register_token_callbacks
     from app.errors import register_error_handlers
     from app.jobs import init_celery
 
     register_error_handlers(app)
+    # Before every handler, the feature packages' too: body size and characters.
+    request_hygiene.install(app)
     register_token_callbacks(app)
     init_celery(app)
     _register_blueprints(app)

@@ -24,12 +24,26 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw is not None else default
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (_env(name) or "").lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name}={raw!r} is neither true nor false")
+
+
 class Config:
     """Development defaults; every value can be overridden from the environment."""
 
-    APP_ENV = _env("APP_ENV", "development")
-    SECRET_KEY = _env("SECRET_KEY", _DEV_SECRET)
-    JWT_SECRET_KEY = _env("JWT_SECRET_KEY") or SECRET_KEY
+    # Unset is not development: only an explicit APP_ENV=development (which `make run` sets) may
+    # fall back to the committed development secret; see check_settings.
+    APP_ENV = _env("APP_ENV")
+    SECRET_KEY = _env("SECRET_KEY")
+    # Falls back to SECRET_KEY when unset.
+    JWT_SECRET_KEY = _env("JWT_SECRET_KEY")
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'loyalty.db'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -40,9 +54,33 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+    # Failed logins per account (the email as typed, known or not): past it the account is locked
+    # for the rest of the window, with the same answer for every email.
+    LOGIN_ACCOUNT_LIMIT = _env("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
+    # Each sign-up costs an argon2 hash (19 MiB): per client address.
+    SIGNUP_RATE_LIMIT = _env("SIGNUP_RATE_LIMIT", "10 per hour")
+    # Reset requests and confirmations per client address, and reset mails per email address.
+    PASSWORD_RESET_RATE_LIMIT = _env("PASSWORD_RESET_RATE_LIMIT", "10 per hour")
+    PASSWORD_RESET_EMAIL_LIMIT = _env("PASSWORD_RESET_EMAIL_LIMIT", "3 per hour")
+    PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 30)
+    # Where the reset mail sends the member: the app's deep link (or a web page) with the token.
+    PASSWORD_RESET_URL = _env("PASSWORD_RESET_URL", "loyalty://reset-password?token={token}")
+
+    # Mail: SMTP when SMTP_HOST is set (production requires it), else a sender that logs.
+    SMTP_HOST = _env("SMTP_HOST")
+    SMTP_PORT = _int("SMTP_PORT", 587)
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+    SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 10)
+    MAIL_FROM = _env("MAIL_FROM")
     # Reverse proxies in front of the app: their X-Forwarded-For gives the client's address,
     # which the login limit is keyed on. 0 trusts no header.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # The largest request body read, in bytes (Content-Length or chunked); larger is a 413.
+    # The biggest legitimate bodies (an admin's quiz or campaign in four languages) are a few
+    # tens of KiB; a 1 MiB cap leaves room and keeps a flood of large bodies cheap to refuse.
+    MAX_BODY_BYTES = _int("MAX_BODY_BYTES", 1024 * 1024)
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_int("JWT_REFRESH_DAYS", 30))
@@ -82,24 +120,58 @@ class TestConfig(Config):
     JWT_SECRET_KEY = SECRET_KEY
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
+    # Tests sign many members up from one address; the limit's own test sets it low.
+    SIGNUP_RATE_LIMIT = "10000 per hour"
+    SMTP_HOST = None
+    MAIL_FROM = None
     CELERY_BROKER_URL = None
     # Cheap hashes keep the suite fast; production uses the defaults above.
     ARGON2_MEMORY_KIB = 1024
     ARGON2_ROUNDS = 1
 
 
-def check_production(config: dict) -> None:
-    """Refuse to start in production with development secrets or an embedded database."""
-    if config.get("APP_ENV") != "production":
-        return
+ENVIRONMENTS = ("development", "test", "production")
+
+
+def check_settings(config: dict) -> None:
+    """Fail closed: refuse to start without the secrets, and in production without what it needs.
+
+    Only APP_ENV=development may sign tokens with the committed development secret; unset or
+    any other environment must bring its own. An unknown APP_ENV (a typo of "production") is
+    refused rather than run as something less strict.
+    """
+    env = config.get("APP_ENV")
+    if env is not None and env not in ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start: APP_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}"
+        )
+    if env == "development":
+        config["SECRET_KEY"] = config.get("SECRET_KEY") or _DEV_SECRET
+    if not config.get("JWT_SECRET_KEY"):
+        config["JWT_SECRET_KEY"] = config.get("SECRET_KEY")
     problems = []
-    secret = config.get("SECRET_KEY") or ""
-    if secret == _DEV_SECRET or len(secret) < 32:
-        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
-    jwt_secret = config.get("JWT_SECRET_KEY") or ""
-    if jwt_secret == _DEV_SECRET or len(jwt_secret) < 32:
-        problems.append("JWT_SECRET_KEY, when set, must be random and at least 32 characters")
+    if env != "development":
+        secret = config.get("SECRET_KEY") or ""
+        if secret == _DEV_SECRET or len(secret) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        jwt_secret = config.get("JWT_SECRET_KEY") or ""
+        if jwt_secret == _DEV_SECRET or len(jwt_secret) < 32:
+            problems.append("JWT_SECRET_KEY, when set, must be random and at least 32 characters")
+    if env == "production":
+        problems += _production_problems(config)
+    if problems:
+        where = f"APP_ENV={env}" if env else "APP_ENV unset (only development may omit secrets)"
+        raise RuntimeError(f"refusing to start ({where}): " + "; ".join(problems))
+
+
+def _production_problems(config: dict) -> list[str]:
+    problems = []
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL")
-    if problems:
-        raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
+        # Per-worker memory would give each gunicorn worker its own login and account limits.
+        problems.append("REDIS_URL (or RATELIMIT_STORAGE_URI) must be set: limits are shared")
+    if not config.get("SMTP_HOST") or not config.get("MAIL_FROM"):
+        # Without them password-reset mails would only be logged.
+        problems.append("SMTP_HOST and MAIL_FROM must be set: reset mails are sent by SMTP")
+    return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,15 @@ def _http_error(exc: HTTPException):
         # webargs/marshmallow validation: the field errors become the details.
         return error_response(
             422, "validation_error", "The request has invalid fields.", {"fields": messages}
+        )
+    if status == 413:
+        # MAX_CONTENT_LENGTH, or a view's own smaller limit (app.request_hygiene.body_limit).
+        limit = request.max_content_length
+        return error_response(
+            413,
+            "payload_too_large",
+            f"The request body is larger than {limit} bytes.",
+            {"max_bytes": limit},
         )
     if status == 400 and "JSON" in (exc.description or ""):
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
