@@ -31,12 +31,14 @@ def register_cli(app: Flask) -> None:
 
     @points.command("check")
     def check() -> None:
-        """Prove every cached balance equals the sum of its entries; exit 1 if not."""
-        from app.ledger.service import integrity_problems
+        """Prove the ledger's rules (balances, refunds, stock, offer caps, award keys); exit 1
+        if one is broken."""
+        from app.ledger.checks import run_checks
+        from app.ledger.schemas import LedgerCheckSchema
 
-        problems = integrity_problems()
-        click.echo(json.dumps({"healthy": not problems, "problems": problems}, indent=2))
-        if problems:
+        report = run_checks()
+        click.echo(json.dumps(LedgerCheckSchema().dump(report), indent=2))
+        if not report.healthy:
             raise SystemExit(1)
 
     @app.cli.group()

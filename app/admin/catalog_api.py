@@ -10,6 +10,7 @@ from app.purchases.models import EarningRule
 from app.purchases.schemas import EarningRuleSchema
 from app.rewards.models import Reward
 from app.rewards.schemas import RewardSchema
+from app.rewards.service import set_stock
 from app.schemas import from_minor, to_minor
 from app.stores.models import Region, Store
 from app.tiers.service import check_tier_codes
@@ -45,6 +46,8 @@ def create_reward(data):
 def patch_reward(changes, reward_id):
     reward = by_public_id(Reward, reward_id, "reward")
     check_tier_codes(changes.get("tiers", []))
+    if "stock_remaining" in changes:
+        reward = set_stock(reward, changes.pop("stock_remaining"))
     apply(reward, changes)
     db.session.commit()
     return reward

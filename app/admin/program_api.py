@@ -5,7 +5,8 @@ from app.admin.schemas import ProgramSchema, TierSchema
 from app.auth.guards import admin_required
 from app.errors import ApiError, not_found
 from app.extensions import db
-from app.ledger.service import integrity_problems
+from app.ledger.checks import run_checks
+from app.ledger.schemas import LedgerCheckSchema
 from app.lookup import apply
 from app.program.service import get_program, update_program
 from app.tiers.models import Tier
@@ -78,7 +79,9 @@ def patch_tier(changes, code):
 
 @blp.route("/ledger/check", methods=["GET"])
 @admin_required
+@blp.response(200, LedgerCheckSchema)
 def ledger_check():
-    """Members whose cached balances disagree with their entries (an empty list is healthy)."""
-    problems = integrity_problems()
-    return {"healthy": not problems, "problems": problems}
+    """Every rule of the ledger that the tables can prove: balances against entries and lots,
+    refunds within their purchase, redemptions within stock, claims within an offer's cap, one
+    entry per award key. An empty `problems` is healthy."""
+    return run_checks()

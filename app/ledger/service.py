@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from app import events
 from app.errors import ApiError
@@ -29,11 +30,23 @@ class Balances:
 
 
 def lock_member(member_id: int) -> Member:
+    """Lock the member's row and reload it: the first lock of every write to a member's points.
+
+    The row is selected alone. Joined to its tier, a row that another transaction changed while
+    this one waited for the lock is re-checked by PostgreSQL (READ COMMITTED) against the tier
+    row read before the wait: after a tier move the join no longer matches and the outer join
+    answers NULL, which left `member.tier` None. Relationships load afterwards, from the row as
+    it is now.
+    """
     # FOR NO KEY UPDATE: rows that merely reference the member (their foreign keys take KEY
     # SHARE locks) must not deadlock with the balance update.
-    stmt = select(Member).where(Member.id == member_id).with_for_update(of=Member, key_share=True)
-    member = db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
-    return member
+    stmt = (
+        select(Member)
+        .where(Member.id == member_id)
+        .options(lazyload("*"))
+        .with_for_update(of=Member, key_share=True)
+    )
+    return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
 
 
 def _entry(
@@ -129,8 +142,16 @@ def award_points(
     reason: str,
     reference_type: str,
     reference_id: str,
+    pending_until: datetime | None = None,
+    purchase_id: int | None = None,
 ) -> LedgerEntry:
-    """Give available points exactly once per idempotency key (games, offers, referrals)."""
+    """Give points exactly once per idempotency key (games, offers, referrals).
+
+    With `pending_until` in the future the award is a pending lot that the release job makes
+    available then, so that `reverse_award` can still take it back meanwhile. `purchase_id`
+    ties the lot to one of the member's own purchases: a refund of that purchase then takes
+    from it too (`reverse_purchase_points`); leave it out for an award reversed on its own.
+    """
     if points <= 0:
         raise ValueError("an award is a positive number of points")
     member = lock_member(member_id)
@@ -148,12 +169,78 @@ def award_points(
                 reason=reason,
                 reference_type=reference_type,
                 reference_id=reference_id,
+                pending_until=pending_until,
+                purchase_id=purchase_id,
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
         return db.session.scalars(
             select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
         ).one()
+
+
+def reversal_key(idempotency_key: str) -> str:
+    """The key of the entry that reverses the award made under `idempotency_key`."""
+    return f"{idempotency_key}:reversal"
+
+
+def reverse_award(idempotency_key: str, reason: str) -> LedgerEntry | None:
+    """Take back, exactly once, what `award_points` gave under `idempotency_key`.
+
+    The award's own lot goes first (still pending, or what is left of it once released), then
+    other available points, never below zero: points already spent stay spent. The reverse
+    entry is written even when nothing could be taken, so a replay finds it and takes nothing
+    again. None when no award was made under the key.
+    """
+    award = db.session.scalar(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
+    )
+    if award is None:
+        return None
+    member = lock_member(award.member_id)
+    key = reversal_key(idempotency_key)
+    # Read after the lock: a reversal that committed while this one waited is seen here.
+    existing = db.session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+    if existing is not None:
+        return existing
+    try:
+        with db.session.begin_nested():
+            lot = db.session.scalar(
+                select(PointLot)
+                .where(PointLot.entry_id == award.id)
+                .execution_options(populate_existing=True)
+            )
+            left = award.available_delta + award.pending_delta
+            from_pending = from_available = 0
+            if lot is not None and lot.remaining:
+                take = min(lot.remaining, left)
+                lot.remaining -= take
+                left -= take
+                if lot.released:
+                    from_available = take
+                else:
+                    from_pending = take
+            more = min(left, member.points_available - from_available)
+            if more > 0:
+                from_available += _consume_lots(member.id, more)
+            entry = _entry(
+                member,
+                "reverse",
+                reason,
+                award.reference_type,
+                award.reference_id,
+                available=-from_available,
+                pending=-from_pending,
+                idempotency_key=key,
+            )
+            db.session.flush()
+    except IntegrityError:
+        return db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
+        ).one()
+    if from_available + from_pending:
+        _points_changed(member, -(from_available + from_pending), "reverse")
+    return entry
 
 
 def debit(
@@ -371,47 +458,7 @@ def history(member_id: int, before_id: int | None, limit: int) -> list[LedgerEnt
 
 
 def integrity_problems() -> list[dict]:
-    """Members whose cached balances differ from their entries or their lots."""
-    sums = (
-        select(
-            LedgerEntry.member_id,
-            func.sum(LedgerEntry.available_delta).label("available"),
-            func.sum(LedgerEntry.pending_delta).label("pending"),
-        )
-        .group_by(LedgerEntry.member_id)
-        .subquery()
-    )
-    lots = (
-        select(
-            PointLot.member_id,
-            func.sum(PointLot.remaining).filter(PointLot.released).label("available"),
-            func.sum(PointLot.remaining).filter(~PointLot.released).label("pending"),
-        )
-        .group_by(PointLot.member_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(
-            Member.public_id,
-            Member.points_available,
-            Member.points_pending,
-            func.coalesce(sums.c.available, 0),
-            func.coalesce(sums.c.pending, 0),
-            func.coalesce(lots.c.available, 0),
-            func.coalesce(lots.c.pending, 0),
-        )
-        .outerjoin(sums, sums.c.member_id == Member.id)
-        .outerjoin(lots, lots.c.member_id == Member.id)
-    )
-    problems = []
-    for public_id, avail, pend, e_avail, e_pend, l_avail, l_pend in rows:
-        if not (avail == e_avail == l_avail and pend == e_pend == l_pend):
-            problems.append(
-                {
-                    "member": public_id,
-                    "cached": [avail, pend],
-                    "entries": [e_avail, e_pend],
-                    "lots": [l_avail, l_pend],
-                }
-            )
-    return problems
+    """Every rule of the ledger check that is broken (an empty list is healthy)."""
+    from app.ledger.checks import ledger_problems
+
+    return ledger_problems()

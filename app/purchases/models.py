@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -14,8 +14,18 @@ CHANNELS = ("in_store", "online", "app")
 
 class Purchase(db.Model):
     __tablename__ = "purchases"
-    # A till's receipt counts once, whatever idempotency key a retry carries.
-    __table_args__ = (UniqueConstraint("store_id", "receipt_id"),)
+    __table_args__ = (
+        # A till's receipt counts once, whatever idempotency key a retry carries.
+        UniqueConstraint("store_id", "receipt_id"),
+        # The last line of defence behind the refund's locked read.
+        CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refund_within_amount"
+        ),
+        CheckConstraint(
+            "points_reversed >= 0 AND points_reversed <= points_earned",
+            name="reversal_within_earned",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = public_id_column("pur")

@@ -160,8 +160,17 @@ def get_purchase(public_id: str, store: Store | None) -> Purchase:
 
 
 def refund(purchase: Purchase, amount_minor: int | None) -> Refund:
+    """Refund all (None) or part of what is left of a purchase and reverse its points in
+    proportion; concurrent refunds of one purchase take turns and see each other's."""
+    # The member first, then the purchase: the lock order of every ledger write.
+    ledger.lock_member(purchase.member_id)
+    # populate_existing: the copy in the session was read before the lock and may be stale;
+    # what is left to refund must be read under the lock.
     purchase = db.session.scalar(
-        select(Purchase).where(Purchase.id == purchase.id).with_for_update(key_share=True)
+        select(Purchase)
+        .where(Purchase.id == purchase.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
     refundable = purchase.amount_minor - purchase.refunded_minor
     amount = refundable if amount_minor is None else amount_minor

@@ -11,6 +11,11 @@ class RewardSchema(StrictSchema):
     description = fields.Str(validate=validate.Length(max=2000))
     cost_points = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=10**7))
     stock_remaining = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=0))
+    stock_total = fields.Int(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Every unit ever put in stock; null while unlimited."},
+    )
     tiers = fields.List(fields.Str(validate=TIER_CODE))
     active = fields.Bool()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.codes import normalize, till_code
 from app.errors import ApiError, not_found
@@ -11,7 +11,7 @@ from app.ledger import service as ledger
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
-from app.rewards.models import Redemption, Reward
+from app.rewards.models import VOID_STATUSES, Redemption, Reward
 from app.stores.models import Store
 
 
@@ -128,3 +128,28 @@ def member_redemptions(member: Member) -> list[Redemption]:
             .limit(100)
         )
     )
+
+
+def set_stock(reward: Reward, remaining: int | None) -> Reward:
+    """An operator sets what is left; `stock_total` moves with it, under the reward's lock (which
+    redemptions take too), so the ledger check can prove no more was redeemed than was stocked."""
+    locked = db.session.scalar(
+        select(Reward)
+        .where(Reward.id == reward.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if remaining is None:
+        locked.stock_total = None
+    elif locked.stock_remaining is None or locked.stock_total is None:
+        # Unlimited until now: what was redeemed so far counts as stocked.
+        redeemed = db.session.scalar(
+            select(func.count(Redemption.id)).where(
+                Redemption.reward_id == locked.id, Redemption.status.not_in(VOID_STATUSES)
+            )
+        )
+        locked.stock_total = redeemed + remaining
+    else:
+        locked.stock_total += remaining - locked.stock_remaining
+    locked.stock_remaining = remaining
+    return locked

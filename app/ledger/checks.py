@@ -1,0 +1,268 @@
+"""The ledger check: every rule of the points ledger that can be proven from the tables.
+
+`flask points check` and `GET /api/v1/admin/ledger/check` run every registered check. Each check
+is one set-based query that returns the rows breaking its rule, so a healthy ledger answers an
+empty list however large it is. Feature packages add their own rules with `register_check` in
+their `init_app`; the core never needs to know them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.ledger.models import LedgerEntry, PointLot
+from app.members.models import Member
+from app.offers.models import Offer, OfferClaim
+from app.purchases.models import Purchase, Refund
+from app.rewards.models import VOID_STATUSES, Redemption, Reward
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str
+    subject: str
+    details: dict = field(default_factory=dict)
+
+
+Check = Callable[[], Iterable[Problem]]
+_checks: dict[str, Check] = {}
+
+
+def register_check(name: str) -> Callable[[Check], Check]:
+    """Add a rule to the ledger check; registering a name again replaces it (apps are rebuilt
+    per test)."""
+
+    def decorator(fn: Check) -> Check:
+        _checks[name] = fn
+        return fn
+
+    return decorator
+
+
+def registered_checks() -> list[str]:
+    return list(_checks)
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: list[str]
+    problems: list[Problem]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def run_checks() -> Report:
+    problems: list[Problem] = []
+    for fn in _checks.values():
+        problems.extend(fn())
+    return Report(checks=registered_checks(), problems=problems)
+
+
+def ledger_problems() -> list[dict]:
+    """Every problem as a plain dict: what tests and scripts compare with `[]`."""
+    return [
+        {"check": p.check, "subject": p.subject, "details": p.details}
+        for p in run_checks().problems
+    ]
+
+
+@register_check("member_balances")
+def member_balances() -> Iterable[Problem]:
+    """A member's cached balances equal the sum of the entries and the lots' remainders."""
+    sums = (
+        select(
+            LedgerEntry.member_id,
+            func.sum(LedgerEntry.available_delta).label("available"),
+            func.sum(LedgerEntry.pending_delta).label("pending"),
+        )
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )
+    lots = (
+        select(
+            PointLot.member_id,
+            func.sum(PointLot.remaining).filter(PointLot.released).label("available"),
+            func.sum(PointLot.remaining).filter(~PointLot.released).label("pending"),
+        )
+        .group_by(PointLot.member_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Member.public_id,
+            Member.points_available,
+            Member.points_pending,
+            func.coalesce(sums.c.available, 0),
+            func.coalesce(sums.c.pending, 0),
+            func.coalesce(lots.c.available, 0),
+            func.coalesce(lots.c.pending, 0),
+        )
+        .outerjoin(sums, sums.c.member_id == Member.id)
+        .outerjoin(lots, lots.c.member_id == Member.id)
+    )
+    for public_id, avail, pend, e_avail, e_pend, l_avail, l_pend in rows:
+        if not (avail == e_avail == l_avail and pend == e_pend == l_pend):
+            yield Problem(
+                "member_balances",
+                public_id,
+                {
+                    "cached": [avail, pend],
+                    "entries": [e_avail, e_pend],
+                    "lots": [l_avail, l_pend],
+                },
+            )
+
+
+@register_check("purchase_refunds")
+def purchase_refunds() -> Iterable[Problem]:
+    """Per purchase: the refunds add up to `refunded_minor` <= the amount, what they reversed and
+    could not collect adds up to `points_reversed` <= `points_earned`, and the reverse entries
+    took exactly what the refunds say they took."""
+    refunds = (
+        select(
+            Refund.purchase_id,
+            func.sum(Refund.amount_minor).label("amount"),
+            func.sum(Refund.points_reversed).label("collected"),
+            func.sum(Refund.points_uncollected).label("uncollected"),
+        )
+        .group_by(Refund.purchase_id)
+        .subquery()
+    )
+    reversals = (
+        select(
+            LedgerEntry.reference_id,
+            (-func.sum(LedgerEntry.available_delta + LedgerEntry.pending_delta)).label("taken"),
+            (-func.sum(LedgerEntry.qualifying)).label("disqualified"),
+        )
+        .where(LedgerEntry.kind == "reverse", LedgerEntry.reference_type == "purchase")
+        .group_by(LedgerEntry.reference_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Purchase.public_id,
+            Purchase.amount_minor,
+            Purchase.refunded_minor,
+            Purchase.points_earned,
+            Purchase.points_reversed,
+            func.coalesce(refunds.c.amount, 0),
+            func.coalesce(refunds.c.collected, 0),
+            func.coalesce(refunds.c.uncollected, 0),
+            func.coalesce(reversals.c.taken, 0),
+            func.coalesce(reversals.c.disqualified, 0),
+        )
+        .outerjoin(refunds, refunds.c.purchase_id == Purchase.id)
+        .outerjoin(reversals, reversals.c.reference_id == Purchase.public_id)
+        .where(
+            or_(
+                Purchase.refunded_minor != 0,
+                Purchase.points_reversed != 0,
+                refunds.c.purchase_id.is_not(None),
+                reversals.c.reference_id.is_not(None),
+            )
+        )
+    )
+    for (
+        public_id,
+        amount,
+        refunded,
+        earned,
+        reversed_,
+        refunds_amount,
+        collected,
+        uncollected,
+        taken,
+        disqualified,
+    ) in rows:
+        if (
+            refunds_amount == refunded <= amount
+            and collected + uncollected == reversed_ <= earned
+            and taken == collected
+            and disqualified == reversed_
+        ):
+            continue
+        yield Problem(
+            "purchase_refunds",
+            public_id,
+            {
+                "amount_minor": amount,
+                "refunded_minor": refunded,
+                "refunds_minor": refunds_amount,
+                "points_earned": earned,
+                "points_reversed": reversed_,
+                "refunds_collected": collected,
+                "refunds_uncollected": uncollected,
+                "entries_taken": taken,
+                "entries_disqualified": disqualified,
+            },
+        )
+
+
+@register_check("reward_stock")
+def reward_stock() -> Iterable[Problem]:
+    """Per stocked reward: the live redemptions plus what is left never exceed the units ever
+    put in stock (`stock_total`)."""
+    live = (
+        select(Redemption.reward_id, func.count(Redemption.id).label("count"))
+        .where(Redemption.status.not_in(VOID_STATUSES))
+        .group_by(Redemption.reward_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Reward.public_id,
+            Reward.stock_total,
+            Reward.stock_remaining,
+            func.coalesce(live.c.count, 0),
+        )
+        .outerjoin(live, live.c.reward_id == Reward.id)
+        .where(Reward.stock_remaining.is_not(None))
+    )
+    for public_id, total, remaining, redeemed in rows:
+        if total is None or redeemed + remaining > total:
+            yield Problem(
+                "reward_stock",
+                public_id,
+                {"stock_total": total, "stock_remaining": remaining, "redemptions": redeemed},
+            )
+
+
+@register_check("offer_claims")
+def offer_claims() -> Iterable[Problem]:
+    """Per offer: the claims number `claimed_count`, and never more than the cap."""
+    claims = (
+        select(OfferClaim.offer_id, func.count(OfferClaim.id).label("count"))
+        .group_by(OfferClaim.offer_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Offer.public_id, Offer.total_cap, Offer.claimed_count, func.coalesce(claims.c.count, 0)
+        ).outerjoin(claims, claims.c.offer_id == Offer.id)
+    )
+    for public_id, cap, counted, claimed in rows:
+        if claimed != counted or (cap is not None and claimed > cap):
+            yield Problem(
+                "offer_claims",
+                public_id,
+                {"total_cap": cap, "claimed_count": counted, "claims": claimed},
+            )
+
+
+@register_check("award_keys")
+def award_keys() -> Iterable[Problem]:
+    """One entry per award idempotency key (the unique index says so; this proves the index)."""
+    rows = db.session.execute(
+        select(LedgerEntry.idempotency_key, func.count(LedgerEntry.id))
+        .where(LedgerEntry.idempotency_key.is_not(None))
+        .group_by(LedgerEntry.idempotency_key)
+        .having(func.count(LedgerEntry.id) > 1)
+    )
+    for key, count in rows:
+        yield Problem("award_keys", key, {"entries": count})
