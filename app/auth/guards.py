@@ -17,6 +17,7 @@ from app.extensions import db
 from app.members.models import Member
 from app.members.service import member_for_user
 from app.stores.models import Store
+from app.stores.service import ensure_store_active
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -79,9 +80,13 @@ def current_store_actor() -> StoreActor:
 
 
 def store_required(fn: Callable) -> Callable:
+    """Staff or a store's API key, of an active store: every till path goes through here."""
+
     @wraps(fn)
     def wrapper(*args, **kwargs):
-        g.store_actor = current_store_actor()
+        actor = current_store_actor()
+        ensure_store_active(actor.store)
+        g.store_actor = actor
         return fn(*args, **kwargs)
 
     return wrapper

@@ -20,6 +20,7 @@ from app.program.service import get_program
 from app.purchases import earning
 from app.purchases.models import Purchase, Refund
 from app.stores.models import Store
+from app.stores.service import ensure_store_active
 from app.tiers.service import upgrade_if_qualified
 
 MAX_BACKDATE = timedelta(days=30)
@@ -53,8 +54,7 @@ def program_live_in(store: Store) -> bool:
 
 def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> RecordedPurchase:
     program = get_program()
-    if not store.active:
-        raise ApiError(409, "store_inactive", "This store is not active.")
+    ensure_store_active(store)
     if data.currency.upper() != program.currency:
         raise ApiError(
             422,
