@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
@@ -27,7 +26,6 @@ def create_app(config: type | dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined] - keep schema field order
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     _import_models()
     db.init_app(app)
@@ -39,7 +37,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_name)}
     )
 
-    from app import request_hygiene
+    from app import ops, request_hygiene
     from app.auth.tokens import register_token_callbacks
     from app.errors import register_error_handlers
     from app.jobs import init_celery
@@ -49,6 +47,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     request_hygiene.install(app)
     register_token_callbacks(app)
     init_celery(app)
+    # Logs, request ids, metrics and the probes, before any endpoint.
+    ops.init_app(app)
     _register_blueprints(app)
 
     from app.cli import register_cli

@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw is not None else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    return float(raw) if raw is not None else default
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = (_env(name) or "").lower()
     if not raw:
@@ -105,6 +110,16 @@ class Config:
 
     MIGRATIONS_DIR = BASE_DIR / "migrations"
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    # Operations (app/ops). "json": one JSON object per line, for a log shipper; else text.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    # /metrics wants "Authorization: Bearer <token>" when set; without one it is open in
+    # development and tests only, and refused anywhere else.
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    # Several gunicorn workers: prometheus-client keeps each one's values in files here (it
+    # reads the variable itself, at import: it must be in the environment). Unset: one process.
+    PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+    # Each /readyz check (and the outbox query of a scrape) is given this long.
+    READINESS_TIMEOUT_SECONDS = _float("READINESS_TIMEOUT_SECONDS", 2.0)
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()

@@ -75,6 +75,11 @@ def handler(topic: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+def topics() -> list[str]:
+    """The topics that have a handler in this process."""
+    return sorted(_handlers)
+
+
 def enqueue(
     topic: str,
     payload: dict[str, Any],
