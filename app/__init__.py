@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config, check_settings
 from app.extensions import db, jwt, limiter, migrate
+from app.openapi import make_api
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -33,9 +32,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     # One Api (OpenAPI document) per app: tests build many apps in one process.
-    app.extensions["loyalty_api"] = Api(
-        app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_name)}
-    )
+    app.extensions["loyalty_api"] = make_api(app, _name)
 
     from app import ops, request_hygiene
     from app.auth.tokens import register_token_callbacks

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from app.extensions import db
 from app.i18n import LANGUAGES
 
 MAX_AMOUNT = Decimal("100000.00")
@@ -34,6 +37,49 @@ def to_minor(amount: Decimal) -> int:
 
 def from_minor(minor: int) -> str:
     return f"{Decimal(minor) / 100:.2f}"
+
+
+class PublicId(fields.Str):
+    """A reference to another row by its public id: loaded as sent (the handler resolves it),
+    dumped from the row's foreign key as the referenced row's public id."""
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if isinstance(value, int):
+            value = db.session.get(self.model, value).public_id
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def computed(function: Callable[[Any], Any], openapi_type: str, **kwargs: Any) -> fields.Function:
+    """A dump-only value worked out from the object, with its type in the document."""
+    metadata = {"type": openapi_type, **kwargs.pop("metadata", {})}
+    return fields.Function(function, dump_only=True, metadata=metadata, **kwargs)
+
+
+class Augmented:
+    """An object as a schema dumps it, with a few values that are not its attributes (the
+    member's balance after a redemption, a key shown once): `Augmented(key, key=raw)`."""
+
+    def __init__(self, obj: Any, **values: Any) -> None:
+        self._obj = obj
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+
+class BalanceSchema(Schema):
+    """A member's balance after a write: what a till shows."""
+
+    available = fields.Int(required=True)
+    pending = fields.Int(required=True)
+
+
+def balance_of(member: Any) -> dict[str, int]:
+    return {"available": member.points_available, "pending": member.points_pending}
 
 
 class CursorArgs(Schema):

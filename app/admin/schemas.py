@@ -1,6 +1,8 @@
 from marshmallow import fields, validate
 
-from app.schemas import LANGUAGES, StrictSchema
+from app.purchases.service import program_live_in
+from app.schemas import LANGUAGES, PublicId, StrictSchema, computed
+from app.stores.models import Region, Store
 
 
 class ProgramSchema(StrictSchema):
@@ -26,11 +28,11 @@ class StoreSchema(StrictSchema):
     id = fields.Str(attribute="public_id", dump_only=True)
     name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
     code = fields.Str(required=True, validate=validate.Length(min=1, max=32))
-    region_id = fields.Str(required=True)
+    region_id = PublicId(Region, required=True)
     kind = fields.Str(validate=validate.OneOf(("physical", "online")))
     pilot = fields.Bool()
     active = fields.Bool()
-    program_live = fields.Bool(dump_only=True)
+    program_live = computed(program_live_in, "boolean")
 
 
 class TierSchema(StrictSchema):
@@ -42,3 +44,9 @@ class TierSchema(StrictSchema):
     discount_percent = fields.Int(validate=validate.Range(min=0, max=90))
     privileges = fields.List(fields.Str(validate=validate.Length(max=200)))
     color = fields.Str(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+
+
+class StaffSchema(StrictSchema):
+    id = fields.Str(attribute="public_id")
+    email = fields.Str()
+    store_id = PublicId(Store)

@@ -1,9 +1,8 @@
-from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.admin.schemas import RegionSchema, StoreSchema
+from app.admin.schemas import RegionSchema, StaffSchema, StoreSchema
 from app.auth import service as auth
 from app.auth.guards import admin_required
 from app.auth.models import ApiKey
@@ -11,7 +10,7 @@ from app.auth.schemas import ApiKeyCreateSchema, ApiKeySchema, StaffCreateSchema
 from app.errors import ApiError
 from app.extensions import db
 from app.lookup import apply, by_public_id, optional_ref
-from app.purchases.service import program_live_in
+from app.openapi import errors
 from app.stores.models import Region, Store
 
 blp = Blueprint(
@@ -27,13 +26,6 @@ def _commit_unique(what: str) -> None:
         raise ApiError(409, f"{what}_conflict", f"Another {what} has this code.") from None
 
 
-def _store_body(store: Store) -> dict:
-    body = StoreSchema().dump(store)
-    body["region_id"] = store.region.public_id
-    body["program_live"] = program_live_in(store)
-    return body
-
-
 @blp.route("/regions", methods=["GET"])
 @admin_required
 @blp.response(200, RegionSchema(many=True))
@@ -44,6 +36,7 @@ def regions():
 @blp.route("/regions", methods=["POST"])
 @admin_required
 @blp.arguments(RegionSchema)
+@errors(409, "region_conflict")
 @blp.response(201, RegionSchema)
 def create_region(data):
     region = Region(**data)
@@ -55,6 +48,7 @@ def create_region(data):
 @blp.route("/regions/<region_id>", methods=["PATCH"])
 @admin_required
 @blp.arguments(RegionSchema(partial=True))
+@errors(409, "region_conflict")
 @blp.response(200, RegionSchema)
 def patch_region(changes, region_id):
     region = by_public_id(Region, region_id, "region")
@@ -67,24 +61,26 @@ def patch_region(changes, region_id):
 @admin_required
 @blp.response(200, StoreSchema(many=True))
 def stores():
-    return jsonify([_store_body(s) for s in db.session.scalars(select(Store).order_by(Store.code))])
+    return list(db.session.scalars(select(Store).order_by(Store.code)))
 
 
 @blp.route("/stores", methods=["POST"])
 @admin_required
 @blp.arguments(StoreSchema)
+@errors(409, "store_conflict")
 @blp.response(201, StoreSchema)
 def create_store(data):
     data["region_id"] = optional_ref(Region, data["region_id"], "region_id")
     store = Store(**data)
     db.session.add(store)
     _commit_unique("store")
-    return jsonify(_store_body(store)), 201
+    return store
 
 
 @blp.route("/stores/<store_id>", methods=["PATCH"])
 @admin_required
 @blp.arguments(StoreSchema(partial=True))
+@errors(409, "store_conflict")
 @blp.response(200, StoreSchema)
 def patch_store(changes, store_id):
     store = by_public_id(Store, store_id, "store")
@@ -93,7 +89,7 @@ def patch_store(changes, store_id):
     apply(store, changes)
     _commit_unique("store")
     db.session.refresh(store)
-    return jsonify(_store_body(store))
+    return store
 
 
 @blp.route("/api-keys", methods=["GET"])
@@ -106,14 +102,14 @@ def api_keys():
 @blp.route("/api-keys", methods=["POST"])
 @admin_required
 @blp.arguments(ApiKeyCreateSchema)
+@errors(404, "store_not_found")
 @blp.response(201, ApiKeySchema)
 def create_api_key(data):
     """The key is in this answer only; we keep a hash of it."""
     store = by_public_id(Store, data["store_id"], "store")
     key, raw = auth.create_api_key(store, data["name"])
-    body = ApiKeySchema().dump(key)
-    body["key"] = raw
-    return jsonify(body), 201
+    key.key = raw  # shown in this answer only, never stored
+    return key
 
 
 @blp.route("/api-keys/<key_id>", methods=["DELETE"])
@@ -126,9 +122,11 @@ def revoke_api_key(key_id):
 @blp.route("/staff", methods=["POST"])
 @admin_required
 @blp.arguments(StaffCreateSchema)
-@blp.response(201)
+@errors(404, "store_not_found")
+@errors(409, "email_taken")
+@blp.response(201, StaffSchema)
 def create_staff(data):
     store = by_public_id(Store, data["store_id"], "store")
     user = auth.create_user(data["email"], data["password"], "staff", store)
     db.session.commit()
-    return jsonify({"id": user.public_id, "email": user.email, "store_id": store.public_id}), 201
+    return user

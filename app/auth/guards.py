@@ -16,6 +16,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
 from app.members.service import member_for_user
+from app.openapi import requires_auth
 from app.stores.models import Store
 from app.stores.service import ensure_store_active
 
@@ -58,7 +59,7 @@ def roles_required(*roles: str) -> Callable:
                 raise ApiError(403, "forbidden", "Your role may not do this.")
             return fn(*args, **kwargs)
 
-        return wrapper
+        return requires_auth(wrapper, roles=roles)
 
     return decorator
 
@@ -89,7 +90,7 @@ def store_required(fn: Callable) -> Callable:
         g.store_actor = actor
         return fn(*args, **kwargs)
 
-    return wrapper
+    return requires_auth(wrapper, api_key=True, roles=("staff",))
 
 
 def store_actor() -> StoreActor:

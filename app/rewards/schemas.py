@@ -1,6 +1,7 @@
 from marshmallow import fields, validate
 
-from app.schemas import StrictSchema
+from app.rewards.models import Reward
+from app.schemas import BalanceSchema, PublicId, StrictSchema
 
 TIER_CODE = validate.Length(min=1, max=20)
 
@@ -29,9 +30,11 @@ class CatalogItemSchema(RewardSchema):
 class RedemptionSchema(StrictSchema):
     id = fields.Str(attribute="public_id")
     code = fields.Str()
-    reward_id = fields.Str()
+    reward_id = PublicId(Reward)
     points_spent = fields.Int()
     status = fields.Str()
     created_at = fields.DateTime()
     confirmed_at = fields.DateTime(allow_none=True)
-    balance = fields.Dict()
+    balance = fields.Nested(
+        BalanceSchema, metadata={"description": "After a redemption: the member's balance."}
+    )
