@@ -30,23 +30,32 @@ class ApplePass(db.Model):
 
 
 class AppleDevice(db.Model):
-    """A device's Wallet, as it names itself, and the push token it gave for our pass type."""
+    """A device's Wallet, as it names itself: one device library identifier for all its passes."""
 
     __tablename__ = "apple_devices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_library_id: Mapped[str] = mapped_column(String(128), unique=True)
-    push_token: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
 
 
 class AppleRegistration(db.Model):
+    """A device registered for one pass, with the push token it gave in that registration.
+
+    The token is kept per registration, not per device: a registration is authenticated by one
+    pass's token only, and the device library identifier it names is no secret (every pass on
+    the phone shares it). So a registration for member B's pass can set where B's updates go,
+    never where those of member A's pass on the same device identifier go.
+    """
+
     __tablename__ = "apple_registrations"
     __table_args__ = (UniqueConstraint("device_id", "pass_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("apple_devices.id"))
     pass_id: Mapped[int] = mapped_column(ForeignKey("apple_passes.id"), index=True)
+    # APNs reports a token gone (410): every registration that gave it is dropped.
+    push_token: Mapped[str] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = created_at_column()
 
 

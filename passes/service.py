@@ -18,7 +18,9 @@ from app.errors import ApiError
 from app.extensions import db
 from app.ids import new_id
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
+from app.request_hygiene import escape_for_log
 from passes.cards import member_card
 from passes.models import (
     AppleDevice,
@@ -36,8 +38,6 @@ log = logging.getLogger("passes")
 APNS_TOPIC = "passes.apns_push"
 GOOGLE_TOPIC = "passes.google_sync"
 AUTH_SCHEME = "ApplePass "
-MAX_LOG_LINES = 100
-MAX_LOG_LINE = 2000
 # Set on the session when jobs were enqueued with a delay: tasks.py kicks the outbox later.
 DELAYED_KICK_KEY = "passes_delayed_kick"
 # Compared against when the serial is unknown, so that an unknown serial costs the same.
@@ -151,37 +151,71 @@ def authenticate(pass_type: str, serial: str, authorization: str | None) -> Appl
     return found
 
 
-def register_device(pass_: ApplePass, device_library_id: str, push_token: str) -> bool:
-    """Register the device for the pass; True when new. A changed push token replaces the old."""
+def register_device(
+    pass_: ApplePass, device_library_id: str, push_token: str, max_devices: int
+) -> bool:
+    """Register the device for the pass; True when new. Commits.
+
+    Registering again only changes this registration's push token. A new registration past
+    `max_devices` is refused (409 too_many_devices) rather than evicting an older device: the
+    pass file carries its own credentials, so anyone holding a copy could otherwise push the
+    member's own phone out. Registrations of devices that are gone free their place when APNs
+    reports their token gone.
+    """
+    member = db.session.get(Member, pass_.member_id)
+    if member is not None:
+        ensure_active(member)  # an ended membership's pass is void: nothing more to send it
+    # One registration at a time per pass, so that the count below holds.
+    db.session.execute(select(ApplePass.id).where(ApplePass.id == pass_.id).with_for_update())
     device = db.session.scalar(
         select(AppleDevice).where(AppleDevice.device_library_id == device_library_id)
     )
-    if device is None:
-        try:
-            with db.session.begin_nested():
-                device = AppleDevice(device_library_id=device_library_id, push_token=push_token)
-                db.session.add(device)
-        except IntegrityError:
-            device = db.session.scalars(
-                select(AppleDevice).where(AppleDevice.device_library_id == device_library_id)
-            ).one()
-    if device.push_token != push_token:
-        device.push_token = push_token
-    exists = db.session.scalar(
-        select(AppleRegistration.id).where(
-            AppleRegistration.device_id == device.id, AppleRegistration.pass_id == pass_.id
+    if device is not None:
+        registration = db.session.scalar(
+            select(AppleRegistration).where(
+                AppleRegistration.device_id == device.id, AppleRegistration.pass_id == pass_.id
+            )
         )
+        if registration is not None:
+            registration.push_token = push_token
+            db.session.commit()
+            return False
+    registered = db.session.scalar(
+        select(func.count(AppleRegistration.id)).where(AppleRegistration.pass_id == pass_.id)
     )
-    created = False
-    if exists is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(AppleRegistration(device_id=device.id, pass_id=pass_.id))
-            created = True
-        except IntegrityError:
-            created = False  # the same device registered twice at once
+    if registered >= max_devices:
+        db.session.rollback()
+        raise ApiError(
+            409,
+            "too_many_devices",
+            f"This pass is registered on {max_devices} devices already.",
+            {"max_devices": max_devices},
+        )
+    if device is None:
+        device = _device(device_library_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                AppleRegistration(device_id=device.id, pass_id=pass_.id, push_token=push_token)
+            )
+        created = True
+    except IntegrityError:
+        created = False  # the same device registered twice at once (SQLite has no row lock)
     db.session.commit()
     return created
+
+
+def _device(device_library_id: str) -> AppleDevice:
+    try:
+        with db.session.begin_nested():
+            device = AppleDevice(device_library_id=device_library_id)
+            db.session.add(device)
+        return device
+    except IntegrityError:
+        # Registered for another pass at the same moment.
+        return db.session.scalars(
+            select(AppleDevice).where(AppleDevice.device_library_id == device_library_id)
+        ).one()
 
 
 def unregister_device(pass_: ApplePass, device_library_id: str) -> None:
@@ -236,47 +270,70 @@ def updated_serials(
 
 
 def registered_tokens(pass_id: int) -> list[str]:
+    """The push tokens the pass's registrations gave, each once."""
     return list(
         db.session.scalars(
-            select(AppleDevice.push_token)
-            .join(AppleRegistration, AppleRegistration.device_id == AppleDevice.id)
+            select(AppleRegistration.push_token)
             .where(AppleRegistration.pass_id == pass_id)
-            .order_by(AppleDevice.id)
+            .group_by(AppleRegistration.push_token)
+            .order_by(func.min(AppleRegistration.id))
         )
     )
 
 
 def forget_push_tokens(tokens: list[str]) -> int:
-    """APNs said these tokens are gone: drop their devices and every registration they had.
+    """APNs said these tokens are gone: drop every registration that gave one; the count.
 
-    Matching on the token (not only the device) keeps a device that re-registered meanwhile
+    Matching on the token (not the device) keeps a registration that was renewed meanwhile
     with a new token.
     """
     device_ids = list(
-        db.session.scalars(select(AppleDevice.id).where(AppleDevice.push_token.in_(tokens)))
-    )
-    if device_ids:
-        db.session.execute(
-            delete(AppleRegistration).where(AppleRegistration.device_id.in_(device_ids))
+        db.session.scalars(
+            select(AppleRegistration.device_id)
+            .where(AppleRegistration.push_token.in_(tokens))
+            .distinct()
         )
-        db.session.execute(delete(AppleDevice).where(AppleDevice.id.in_(device_ids)))
+    )
+    removed = db.session.execute(
+        delete(AppleRegistration).where(AppleRegistration.push_token.in_(tokens))
+    ).rowcount
+    if device_ids:
+        _drop_devices_without_registrations(device_ids)
     db.session.commit()
-    return len(device_ids)
+    return removed
 
 
 # -- Wallet's log -----------------------------------------------------------------------------
 
 
-def store_log_lines(lines: list[str], remote_addr: str | None) -> int:
+def store_log_lines(
+    lines: list[str], remote_addr: str | None, max_lines: int, max_chars: int
+) -> int:
+    """Keep what Wallet reported, bounded; the number of entries stored.
+
+    Cut rather than refused: Wallet neither reads the answer nor sends again, so a refusal
+    would only lose the start of a message, which is the useful part. A cut line ends with how
+    much was cut; past `max_lines`, one entry says how many lines were dropped.
+    """
+    kept = [_cut(line, max_chars) for line in lines[:max_lines]]
+    if len(lines) > max_lines:
+        kept.append(f"[{len(lines) - max_lines} more lines not kept]")
+    remote_addr = remote_addr[:64] if remote_addr else None
     now = utcnow()
     db.session.add_all(
-        PassLogEntry(message=line[:MAX_LOG_LINE], remote_addr=remote_addr, created_at=now)
-        for line in lines[:MAX_LOG_LINES]
+        PassLogEntry(message=line, remote_addr=remote_addr, created_at=now) for line in kept
     )
     db.session.commit()
-    for line in lines[:MAX_LOG_LINES]:
-        log.info("wallet log from %s: %s", remote_addr, line[:MAX_LOG_LINE])
-    return min(len(lines), MAX_LOG_LINES)
+    for line in kept:
+        # A device's text, escaped: a newline in it cannot start a forged line of our log.
+        log.info("wallet log from %s: %s", escape_for_log(remote_addr), escape_for_log(line))
+    return len(kept)
+
+
+def _cut(line: str, max_chars: int) -> str:
+    if len(line) <= max_chars:
+        return line
+    return f"{line[:max_chars]}… [{len(line) - max_chars} more characters]"
 
 
 def recent_log_lines(limit: int, before_id: int | None = None) -> list[PassLogEntry]:

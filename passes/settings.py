@@ -35,6 +35,16 @@ DEFAULTS: dict[str, str | None] = {
     # Changes within this many seconds become one push / one PATCH (0 when jobs run in-process).
     "PASS_UPDATE_DELAY_SECONDS": None,
     "PASS_LOG_RATE_LIMIT": "120 per minute",
+    # What one POST to /v1/log may carry: a larger body is a 413; past the line count the
+    # rest is dropped (one entry says how many), a longer line is cut (marked as cut).
+    "PASS_LOG_MAX_BODY_BYTES": "65536",
+    "PASS_LOG_MAX_LINES": "50",
+    "PASS_LOG_MAX_LINE_CHARS": "1000",
+    # Devices one pass may be registered on; one more is a 409 too_many_devices.
+    "PASS_MAX_DEVICES_PER_PASS": "10",
+    # Registrations per client address, and per pass (wrong tokens not counted there).
+    "PASS_REGISTER_RATE_LIMIT": "30 per minute",
+    "PASS_REGISTER_PASS_RATE_LIMIT": "20 per hour",
     "APNS_BASE_URL": PRODUCTION_URL,
     "APNS_CA_FILE": None,
     "APNS_TIMEOUT_SECONDS": "10",
@@ -71,6 +81,10 @@ class PassesSettings:
     organization_name: str | None
     update_delay_seconds: float
     log_rate_limit: str
+    log_max_body_bytes: int
+    log_max_lines: int
+    log_max_line_chars: int
+    max_devices_per_pass: int
     apns_base_url: str
     apns_ca_file: str | None
     apns_timeout: float
@@ -105,6 +119,13 @@ def _value(app: Flask, key: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _positive(values: dict[str, str | None], key: str) -> int:
+    value = int(values[key] or DEFAULTS[key] or 0)
+    if value < 1:
+        raise ValueError(f"{key} must be 1 or more, not {value}")
+    return value
+
+
 def load_settings(app: Flask) -> PassesSettings:
     v = {key: _value(app, key) for key in DEFAULTS}
     eager = not app.config.get("CELERY_BROKER_URL")
@@ -127,6 +148,10 @@ def load_settings(app: Flask) -> PassesSettings:
         # In-process jobs run at commit and nothing sweeps later, so they cannot wait.
         update_delay_seconds=float(delay) if delay is not None else (0.0 if eager else 2.0),
         log_rate_limit=v["PASS_LOG_RATE_LIMIT"] or "120 per minute",
+        log_max_body_bytes=_positive(v, "PASS_LOG_MAX_BODY_BYTES"),
+        log_max_lines=_positive(v, "PASS_LOG_MAX_LINES"),
+        log_max_line_chars=_positive(v, "PASS_LOG_MAX_LINE_CHARS"),
+        max_devices_per_pass=_positive(v, "PASS_MAX_DEVICES_PER_PASS"),
         apns_base_url=v["APNS_BASE_URL"] or PRODUCTION_URL,
         apns_ca_file=v["APNS_CA_FILE"],
         apns_timeout=float(v["APNS_TIMEOUT_SECONDS"] or 10),

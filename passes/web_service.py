@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from app.errors import ApiError
 from app.extensions import db, limiter
 from app.members.models import Member
+from app.request_hygiene import body_limit
 from passes import service
 from passes.api import pkpass_response
 from passes.state import current_state
@@ -52,11 +53,31 @@ def _log_lines() -> list[str]:
     return logs
 
 
+def _pass_key() -> str:
+    return "passkit-register:" + str((request.view_args or {}).get("serial", ""))
+
+
+# Limits decorate the views once, here: the limiter keeps its limits per view, and every app
+# that mounts the blueprint would otherwise add one more limit (and hit) to the same view.
+# Registrations per client address (every attempt counts, wrong tokens too), and per pass (only
+# attempts that carry its token count, so that nobody can use up another member's allowance).
+@limiter.limit(lambda: current_app.config["PASS_REGISTER_RATE_LIMIT"])
+@limiter.limit(
+    lambda: current_app.config["PASS_REGISTER_PASS_RATE_LIMIT"],
+    key_func=_pass_key,
+    deduct_when=lambda response: response.status_code != 401,
+)
 def register(device_id: str, pass_type: str, serial: str):
-    """Register a device for a pass's updates: 201 when new, 200 when already registered."""
+    """Register a device for a pass's updates: 201 when new, 200 when already registered.
+
+    409 too_many_devices past PASS_MAX_DEVICES_PER_PASS, 409 membership_ended for an ended
+    membership's (void) pass.
+    """
     pass_ = service.authenticate(pass_type, serial, request.headers.get("Authorization"))
     device_id = _device_id(device_id)
-    created = service.register_device(pass_, device_id, _push_token())
+    created = service.register_device(
+        pass_, device_id, _push_token(), current_state().settings.max_devices_per_pass
+    )
     return Response(status=201 if created else 200)
 
 
@@ -88,12 +109,15 @@ def latest(pass_type: str, serial: str):
     return pkpass_response(service.build_apple_pass(current_state(), pass_, member), pass_)
 
 
-# Decorated once, here: the limiter keeps its limits per view, and every app that mounts the
-# blueprint would otherwise add one more limit (and one more hit per request) to the same view.
 @limiter.limit(lambda: current_app.config["PASS_LOG_RATE_LIMIT"])
+@body_limit(lambda: current_state().settings.log_max_body_bytes)
 def wallet_log():
-    """Wallet's own error messages about our passes, kept for operators."""
-    service.store_log_lines(_log_lines(), request.remote_addr)
+    """Wallet's own error messages about our passes, kept for operators (bounded: see
+    PASS_LOG_MAX_BODY_BYTES, PASS_LOG_MAX_LINES, PASS_LOG_MAX_LINE_CHARS)."""
+    settings = current_state().settings
+    service.store_log_lines(
+        _log_lines(), request.remote_addr, settings.log_max_lines, settings.log_max_line_chars
+    )
     return Response(status=200)
 
 

@@ -17,7 +17,7 @@ from app.models_base import utcnow
 from app.outbox import OutboxJob
 from passes import google_schema
 from passes.dev_certs import dev_chain_paths
-from passes.models import AppleDevice, GooglePass
+from passes.models import AppleRegistration, GooglePass
 from passes.signing import load_certificate
 from tests.passes.conftest import APP_PASS_TYPE_ID, GOOGLE_ISSUER, GOOGLE_ORIGIN
 from tests.passes.device import Device, WalletPass, field, pass_json
@@ -137,7 +137,7 @@ def test_a_410_from_apns_removes_that_devices_registration(
     assert watch.updated(wallet_pass).status_code == 204
     assert phone.updated(wallet_pass).status_code == 200
     with app.app_context():
-        assert list(db.session.scalars(select(AppleDevice.push_token))) == [TOKEN_A]
+        assert list(db.session.scalars(select(AppleRegistration.push_token))) == [TOKEN_A]
 
     fake_apns.requests.clear()
     purchase(client, program, member.card_number, "10.00")
