@@ -23,6 +23,9 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 instance:
 	mkdir -p instance
 
+# Only an explicit development setting may use the committed development secret.
+run worker beat: export APP_ENV = development
+
 run: $(STAMP) | instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo

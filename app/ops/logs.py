@@ -77,6 +77,13 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+def _request_id(record: logging.LogRecord) -> str | None:
+    found = getattr(record, "request_id", None)
+    if found and found != "-":
+        return found
+    return current_request_id()
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id and any extras."""
 
@@ -86,7 +93,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),
-            "request_id": getattr(record, "request_id", None) or current_request_id(),
+            "request_id": _request_id(record),
         }
         for key, value in _extras(record).items():
             entry[key] = redact(value) if isinstance(value, str) else value
