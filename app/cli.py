@@ -63,7 +63,15 @@ def register_cli(app: Flask) -> None:
     @click.option("--force", is_flag=True, help="Seed even if the database has members.")
     def seed_demo(force: bool) -> None:
         """Seed a demo program into an empty database and print its logins."""
+        from flask import current_app
+
         from app.seed import seed
+
+        # The demo's logins have published passwords: never outside development and the tests.
+        if current_app.config.get("APP_ENV") not in ("development", "test"):
+            raise click.ClickException(
+                "seed-demo runs only with APP_ENV=development: its logins have known passwords"
+            )
 
         logins = seed(force=force)
         if logins is None:

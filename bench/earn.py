@@ -24,6 +24,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# A throwaway database on this machine: the development secrets are allowed (and only with
+# APP_ENV=development: the app refuses to start without secrets otherwise), here and in the
+# servers it starts.
+os.environ.setdefault("APP_ENV", "development")
 
 from bench._pg import fresh_database  # noqa: E402
 

@@ -40,6 +40,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# A throwaway database on this machine: the development secrets are allowed (and only with
+# APP_ENV=development: the app refuses to start without secrets otherwise), here and in the
+# servers it starts.
+os.environ.setdefault("APP_ENV", "development")
 
 import firebase_admin  # noqa: E402
 import httpx  # noqa: E402

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app.auth.service import session_revoked
+from app.auth.sessions import session_stands
 from app.errors import error_response
 from app.extensions import jwt
 
@@ -10,7 +10,8 @@ from app.extensions import jwt
 def register_token_callbacks(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
-        return session_revoked(payload.get("sid"))
+        # Revoked, deactivated, ended, or naming another user's session: refused.
+        return not session_stands(payload.get("sid"), payload.get("sub"))
 
     @jwt.expired_token_loader
     def _expired(_header: dict, _payload: dict):

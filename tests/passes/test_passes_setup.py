@@ -190,6 +190,10 @@ def production(tmp_path: Path, **extra: object) -> dict:
             "SECRET_KEY": "p" * 40,
             # Never connected to: start-up checks run before any query.
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://loyalty@127.0.0.1:1/loyalty",
+            # What the core's own production checks need (never connected to either).
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+            "SMTP_HOST": "smtp.loyalty.test",
+            "MAIL_FROM": "no-reply@loyalty.test",
             "FEATURES": ("passes",),
             "PASS_DEV_DIR": str(tmp_path / "must-not-exist"),
         }
