@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError, not_found
 from app.extensions import db
 from app.members.models import Member
+from app.members.service import ensure_active
 from app.models_base import utcnow
+from notifications import settings
 from notifications.models import Delivery, Device, NotificationPreference
 from notifications.transactional import preferences_of
 
@@ -44,14 +47,47 @@ def _register(member: Member, data: dict) -> tuple[Device, bool]:
     device.active, device.deactivated_reason = True, None
     device.last_seen_at = utcnow()
     db.session.flush()
+    _retire_beyond_cap(member, device)
     return device, created
 
 
+def _retire_beyond_cap(member: Member, newest: Device) -> None:
+    """Past PUSH_MAX_DEVICES_PER_MEMBER, the devices seen longest ago stop getting pushes.
+
+    The oldest go rather than the newest being refused: only the member registers their
+    devices, the one registering now is the one in their hand, and an install that has not
+    checked in for longest is most likely gone (a reinstall gets a new FID while FCM may still
+    take the old one's messages for a while).
+    """
+    cap = settings.integer(current_app.config, "PUSH_MAX_DEVICES_PER_MEMBER")
+    others = db.session.scalars(
+        select(Device)
+        .where(Device.member_id == member.id, Device.active, Device.id != newest.id)
+        .order_by(Device.last_seen_at.desc(), Device.id.desc())
+        .offset(cap - 1)
+    )
+    for device in others:
+        device.active, device.deactivated_reason = False, "replaced"
+
+
+def _lock(member: Member) -> None:
+    # One registration at a time per member, so that the cap holds under concurrency.
+    db.session.execute(
+        select(Member.id).where(Member.id == member.id).with_for_update(key_share=True)
+    )
+
+
 def register_device(member: Member, data: dict) -> tuple[Device, bool]:
-    """(device, created): registering again updates the device and moves it to this member."""
+    """(device, created): registering again updates the device and moves it to this member.
+
+    An ended membership registers nothing (409 membership_ended): its devices were retired when
+    it ended, and nothing is sent to it any more.
+    """
+    ensure_active(member)
     for _ in range(3):
         try:
             with db.session.begin_nested():
+                _lock(member)
                 device, created = _register(member, data)
             db.session.commit()
             return device, created

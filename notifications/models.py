@@ -53,7 +53,7 @@ class Device(db.Model):
     app_version: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True)
     # unregistered (the app said so), UNREGISTERED / INVALID_ARGUMENT / SENDER_ID_MISMATCH (FCM),
-    # merged, membership_ended
+    # merged, membership_ended, replaced (past the member's cap of devices)
     deactivated_reason: Mapped[str | None] = mapped_column(String(40))
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = created_at_column()

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, str] = {
     # "Your offer ends soon": claims whose offer ends within this many hours.
     "PUSH_OFFER_REMINDER_HOURS": "24",
     "PUSH_OFFER_REMINDER_INTERVAL_SECONDS": "900",
+    # Active app installs per member; registering one more retires the one seen longest ago.
+    "PUSH_MAX_DEVICES_PER_MEMBER": "5",
     # The app's URL scheme for deep links.
     "PUSH_DEEP_LINK_BASE": "loyalty://",
 }
@@ -48,6 +50,8 @@ def configure(config: dict[str, Any]) -> None:
         config.setdefault(key, os.environ.get(key, default))
     quiet_hours(config)  # refuse a malformed value at start, not in a job
     daily_cap(config)
+    if integer(config, "PUSH_MAX_DEVICES_PER_MEMBER") < 1:
+        raise ValueError("PUSH_MAX_DEVICES_PER_MEMBER must be 1 or more")
     if config.get("APP_ENV") == "production" and not config["FIREBASE_CREDENTIALS_FILE"]:
         log.warning("FIREBASE_CREDENTIALS_FILE is not set: pushes are only logged, never sent")
 
