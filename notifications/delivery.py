@@ -29,6 +29,7 @@ from app.extensions import db
 from app.ids import new_id
 from app.members.models import Member
 from app.models_base import utcnow
+from notifications import metrics as push_metrics
 from notifications import settings
 from notifications.firebase import create_sender
 from notifications.models import CAMPAIGN_KIND, Campaign, Delivery, Device
@@ -224,6 +225,7 @@ def _send_batch(ids: Sequence[int], sender: PushSender, max_attempts: int) -> se
             delivery.scheduled_for = now + timedelta(seconds=math.ceil(wait))
         else:  # FAILED, or RETRY too many times
             delivery.status = "failed"
+    push_metrics.record_deliveries(row[0].status for row in rows)
     for device_id, code in invalid_devices.items():
         db.session.execute(
             update(Device)

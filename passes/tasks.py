@@ -17,7 +17,7 @@ from app import outbox
 from app.extensions import celery, db
 from app.members.models import Member
 from app.models_base import utcnow
-from passes import service
+from passes import metrics, service
 from passes.apns import PushOutcome
 from passes.cards import member_card, program_info
 from passes.google_client import WalletOutcome, sync_loyalty_object
@@ -45,6 +45,7 @@ def push_pass_update(payload: dict) -> None:
     if not tokens:
         return
     results = state.pusher().push_many(tokens)
+    metrics.record_apns(results)
     gone = [r.token for r in results if r.remove_registration]
     if gone:
         removed = service.forget_push_tokens(gone)
@@ -87,6 +88,7 @@ def sync_google_object(payload: dict) -> None:
         loyalty_object_changes(program, card),
         balance_changed=google_pass.synced_points != member.points_available,
     )
+    metrics.record_google_patch(result)
     if result.ok:
         google_pass.synced_points = member.points_available
         google_pass.last_synced_at = utcnow()
