@@ -23,6 +23,8 @@ from app.errors import ApiError
 # NUL and the other C0 controls but tab, newline and carriage return; DEL; C1 controls; lone
 # surrogates (a well-formed pair in JSON becomes one character, so only a lone half remains).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# In a path or a query string not even a tab or a newline is text: no id or parameter has one.
+_FORBIDDEN_IN_URL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # Header values arrive as latin-1, so bytes 0x80-0x9f there are parts of UTF-8 characters.
 _FORBIDDEN_IN_HEADERS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 # What a log line must not carry as is: every control character, the Unicode line and
@@ -78,12 +80,10 @@ def install(app: Flask) -> None:
 
 def check_request() -> None:
     _apply_view_limit()
-    try:
-        _check_text(request.path, "path")
-    except _InvalidCharacters:
-        raise _refuse("path", _path_field()) from None
+    if _FORBIDDEN_IN_URL.search(request.path):
+        raise _refuse("path", _path_field())
     for key, value in request.args.items(multi=True):
-        if _FORBIDDEN.search(key) or _FORBIDDEN.search(value):
+        if _FORBIDDEN_IN_URL.search(key) or _FORBIDDEN_IN_URL.search(value):
             raise _refuse("query", escape_for_log(key))
     for key, value in request.headers.items():
         if _FORBIDDEN_IN_HEADERS.search(value):
@@ -164,7 +164,7 @@ def _check_text(text: str, field: str) -> None:
 
 def _path_field() -> str | None:
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, str) and _FORBIDDEN.search(value):
+        if isinstance(value, str) and _FORBIDDEN_IN_URL.search(value):
             return name
     return None
 
