@@ -36,6 +36,7 @@ def init_app(app: Any) -> None:
     events.subscribe(events.PURCHASE_REFUNDED, missions.on_purchase_refunded)
     events.subscribe(events.PURCHASE_REFUNDED, contests.on_purchase_refunded)
     events.subscribe(events.POINTS_CHANGED, contests.on_points_changed)
+    events.subscribe(events.MEMBER_ENDED, contests.on_member_ended)
     celery.conf.beat_schedule = {
         **(celery.conf.beat_schedule or {}),
         "games-close-contests": {

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.lookup import by_public_id
 from app.members.models import Member
 from app.models_base import utcnow
+from app.schemas import to_minor
 from app.tiers.service import check_tier_codes
 from challenges import badges, contests, missions, quizzes
 from challenges.models import Badge, Challenge, Contest, Quiz
@@ -111,6 +112,10 @@ def retire_quiz(quiz_id):
 
 def _challenge_values(data: dict[str, Any]) -> dict[str, Any]:
     values = dict(data)
+    if "min_amount" in values or "min_amount_minor" in values:
+        amount = values.pop("min_amount", None)
+        minor = values.pop("min_amount_minor", None)
+        values["min_amount_minor"] = to_minor(amount) if amount is not None else (minor or 0)
     if "reward_badge_code" in values:
         code = values.pop("reward_badge_code")
         badge = badges.badge_by_code(code)
@@ -219,11 +224,17 @@ def patch_contest(changes, contest_id):
 @admin_required
 @blp.response(200)
 def close_contest(contest_id):
-    """Close a contest whose end has passed now, rather than waiting for the scheduled job."""
+    """Close a contest whose end has passed now, rather than waiting for the scheduled job; a
+    settling contest whose `settles_at` has passed is settled (its prizes paid)."""
     contest = by_public_id(Contest, contest_id, "contest")
-    if contest.status == "open" and contest.ends_at > utcnow():
+    if contest.status == contests.OPEN and contest.ends_at > utcnow():
         raise ApiError(409, "contest_running", "The contest has not ended yet.")
-    closed = contests.close(contest.id) if contest.status == "open" else False
+    if contest.status == contests.OPEN:
+        closed = contests.close(contest.id)
+    elif contest.status == contests.SETTLING:
+        closed = contests.settle(contest.id)
+    else:
+        closed = False
     db.session.expire_all()
     contest = by_public_id(Contest, contest_id, "contest")
     return jsonify(contests.admin_view(contest) | {"closed_by_this_call": closed})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -51,6 +51,20 @@ def grant(member_id: int, badge_id: int, source: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def revoke(member_id: int, badge_id: int, source: str) -> bool:
+    """Take back a badge that `source` granted (a badge held from elsewhere stays)."""
+    gone = db.session.execute(
+        delete(MemberBadge)
+        .where(
+            MemberBadge.member_id == member_id,
+            MemberBadge.badge_id == badge_id,
+            MemberBadge.source == source,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(gone.rowcount)
 
 
 def badge_body(badge: Badge, language: str, default: str) -> dict:

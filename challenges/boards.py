@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 
 import redis
 from flask import current_app, has_app_context
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.members.models import Member
 from challenges.leaderboard import RedisLeaderboard, Row
 from challenges.leaderboard_sql import StandingColumns, sql_rank, sql_top
 from challenges.models import Contest, ContestStanding
@@ -27,6 +28,7 @@ from challenges.standings import Standing, check_score
 
 log = logging.getLogger(__name__)
 _PENDING = "games_board_updates"
+_STALE = "games_boards_stale"
 COLUMNS = StandingColumns.of(ContestStanding.__table__, board="contest_id")
 
 
@@ -86,6 +88,10 @@ def add_score(contest: Contest, member_id: int, delta: int, at: datetime) -> Non
 
 @sa_event.listens_for(Session, "after_commit")
 def _copy_to_redis(session: Session) -> None:
+    # Fired for a released SAVEPOINT too: nothing is committed until the outer commit, and a
+    # copy made then would survive a rollback (and its version would hide the next change).
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return
@@ -103,9 +109,47 @@ def _copy_to_redis(session: Session) -> None:
         log.warning("leaderboard copy to Redis failed", exc_info=True)
 
 
+@sa_event.listens_for(Session, "after_commit")
+def _drop_stale(session: Session) -> None:
+    # Fired for a released SAVEPOINT too: the removal is not committed until the outer commit.
+    if session.in_nested_transaction() or not has_app_context():
+        return
+    stale = session.info.pop(_STALE, None)
+    client = redis_client() if stale else None
+    if client is None:
+        return
+    prefix = current_app.config["GAMES_REDIS_PREFIX"]
+    try:
+        for board_id in stale:
+            # The next read rebuilds the board from the rows, without the removed member.
+            RedisLeaderboard(client, board_id, prefix=prefix).delete()
+    except redis.RedisError:
+        log.warning("leaderboard removal in Redis failed", exc_info=True)
+
+
 @sa_event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
+    # A rolled back SAVEPOINT leaves the outer transaction's changes to be copied.
+    if session.in_nested_transaction():
+        return
     session.info.pop(_PENDING, None)
+    session.info.pop(_STALE, None)
+
+
+def remove_member(contests: list[Contest], member_id: int) -> None:
+    """Take a member off these boards (an ended membership)."""
+    if not contests:
+        return
+    db.session.execute(
+        delete(ContestStanding)
+        .where(
+            ContestStanding.member_id == member_id,
+            ContestStanding.contest_id.in_([c.id for c in contests]),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if has_app_context() and redis_client() is not None:
+        db.session.info.setdefault(_STALE, set()).update(c.public_id for c in contests)
 
 
 def participants(contest: Contest) -> int:
@@ -161,8 +205,17 @@ def rank(contest: Contest, member_id: int) -> Standing | None:
 
 
 def final_top(contest: Contest, n: int) -> list[Standing]:
-    """The closing standings, always from the database (the truth)."""
-    return sql_top(db.session.connection(), COLUMNS, contest.id, n)
+    """The settling standings, always from the database (the truth), without ended
+    memberships: ranks are counted among the members who can still win."""
+    t = ContestStanding
+    rows = db.session.execute(
+        select(t.member_id, t.score, t.reached_at)
+        .join(Member, Member.id == t.member_id)
+        .where(t.contest_id == contest.id, Member.ended_at.is_(None))
+        .order_by(t.score.desc(), t.reached_at.asc(), t.member_id.asc())
+        .limit(n)
+    )
+    return [Standing(int(m), i + 1, int(s), _utc(r)) for i, (m, s, r) in enumerate(rows)]
 
 
 def _utc(value: datetime) -> datetime:

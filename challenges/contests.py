@@ -1,8 +1,24 @@
 """Contests: leaderboards over a window and sweepstakes with a verifiable draw.
 
-Closing is one conditional update (`status = 'open' AND ends_at <= now` -> closed) in the same
-transaction as the prizes: whoever's update changed the row pays, any other closer changes
-nothing and pays nothing. Ledger keys per (contest, rank) make a replay a no-op besides.
+A contest is `open` while it runs, `settling` once it has ended but something it counted can
+still be refunded, and `closed` once its prizes are decided and paid. Each step is one
+conditional update (`open -> settling` at `ends_at`, `settling -> closed` at `settles_at`):
+whoever's update changed the row acts, any other closer changes nothing and pays nothing.
+Ledger keys per (contest, rank) make a replay a no-op besides.
+
+Prizes are decided on what can no longer be refunded. At the close, `settles_at` becomes the
+end of the latest return window among what the contest counted (pending purchase points and
+held challenge rewards for a points-earned board, held challenge completions for a
+challenges-completed board, the purchases behind a sweepstakes' entries); with nothing pending
+the contest settles at once. While it settles, scores and entries only go down: a refund takes
+back what it reverses of points earned during the contest, a reversed challenge completion
+its point, a fully refunded purchase its entries. At the settle, the members deciding the
+prizes are locked (the ledger's lock order: member first), so a refund racing the settle is
+either seen by it or comes after it and changes nothing.
+
+Ended memberships win nothing: their standings and entries are removed when the membership
+ends, and the settle skips any it still finds. The prize then goes to the next eligible member
+(everyone below moves up a rank; the draw is made without their entries).
 """
 
 from __future__ import annotations
@@ -13,22 +29,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import events, outbox
 from app.errors import ApiError, not_found
 from app.extensions import db
+from app.ledger.models import LedgerEntry, PointLot
 from app.ledger.service import award_points, lock_member
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
+from app.purchases.models import Purchase
 from app.rewards import service as rewards
 from app.rewards.models import Reward
 from challenges import badges, boards, draw
-from challenges.common import default_language, enabled, require_eligible
+from challenges.common import default_language, earned_something, enabled, require_eligible
 from challenges.eligibility import is_eligible
-from challenges.models import Badge, Contest, ContestEntry, ContestPrize
+from challenges.models import (
+    Badge,
+    ChallengeCompletion,
+    Contest,
+    ContestEntry,
+    ContestPrize,
+    ContestStanding,
+)
 from challenges.prizes import PrizeBand, PrizeTable, award_prizes, prize_idempotency_key
 from challenges.texts import localize
 
@@ -38,6 +63,9 @@ METRICS = ("points_earned", "quiz_score", "challenges_completed")
 # What a "points earned" contest counts: earning and bonuses, minus refund reversals. A release
 # (pending -> available) earns nothing new; redeeming, expiry and admin fixes are not earning.
 EARNING_KINDS = frozenset({"earn", "bonus", "reverse"})
+OPEN, SETTLING, CLOSED = "open", "settling", "closed"
+# Where refunds still take back what they reverse.
+LIVE = (OPEN, SETTLING)
 TIE_RULE = (
     "Higher score ranks first; on equal scores, whoever reached the score first ranks first; "
     "at the same microsecond, the member who joined the program first. Ranks are never shared."
@@ -121,7 +149,7 @@ def create(data: dict[str, Any]) -> Contest:
 
 
 def update_contest(contest: Contest, changes: dict[str, Any]) -> Contest:
-    if contest.status != "open":
+    if contest.status != OPEN:
         raise ApiError(409, "contest_closed", "A closed contest cannot change.")
     if contest.kind == "sweepstakes" and contest.starts_at <= utcnow():
         locked = {"prizes", "one_prize_per_holder"} & changes.keys()
@@ -129,6 +157,13 @@ def update_contest(contest: Contest, changes: dict[str, Any]) -> Contest:
             raise ApiError(
                 409, "contest_running", f"Cannot change {', '.join(sorted(locked))} once open."
             )
+    now = utcnow()
+    if changes.get("starts_at") not in (None, contest.starts_at) and contest.starts_at <= now:
+        raise ApiError(409, "contest_running", "Cannot change starts_at once open.")
+    if changes.get("ends_at") is not None and changes["ends_at"] < now:
+        # What was counted while it ran stays counted (and can still be refunded): a contest
+        # ends now at the earliest, never before scores it already has.
+        changes = changes | {"ends_at": now}
     ends_before = contest.ends_at
     for field, value in changes.items():
         setattr(contest, field, value)
@@ -139,22 +174,40 @@ def update_contest(contest: Contest, changes: dict[str, Any]) -> Contest:
 
 
 def schedule_close(contest: Contest) -> None:
-    """An outbox job due at the contest's end; beat's periodic sweep is the backstop."""
-    delay = max(0.0, (contest.ends_at - utcnow()).total_seconds())
+    """An outbox job due at the contest's end (or, settling, at `settles_at`); beat's periodic
+    sweep is the backstop."""
+    due = contest.settles_at if contest.status == SETTLING and contest.settles_at else None
+    delay = max(0.0, ((due or contest.ends_at) - utcnow()).total_seconds())
     outbox.enqueue(CLOSE_TOPIC, {"contest_id": contest.public_id}, delay_seconds=delay)
 
 
 def running(kind: str, now: datetime, **where: Any) -> list[Contest]:
     stmt = select(Contest).where(
         Contest.kind == kind,
-        Contest.status == "open",
+        Contest.status == OPEN,
         Contest.starts_at <= now,
         Contest.ends_at > now,
     )
+    return _filtered(stmt, where)
+
+
+def taking_back(kind: str, now: datetime, **where: Any) -> list[Contest]:
+    """Contests begun and not yet settled: what a refund reverses still leaves them."""
+    stmt = select(Contest).where(
+        Contest.kind == kind, Contest.status.in_(LIVE), Contest.starts_at <= now
+    )
+    return _filtered(stmt, where)
+
+
+def _filtered(stmt: Any, where: dict[str, Any]) -> list[Contest]:
     for field, value in where.items():
         column = getattr(Contest, field)
         stmt = stmt.where(column > 0 if value is True else column == value)
     return list(db.session.scalars(stmt))
+
+
+def _during(contest: Contest, at: datetime) -> bool:
+    return contest.starts_at <= at < contest.ends_at
 
 
 # Event handlers (inside the transaction of whatever happened).
@@ -164,12 +217,49 @@ def on_points_changed(payload: dict[str, Any]) -> None:
     if not enabled() or payload.get("kind") not in EARNING_KINDS or not payload.get("delta"):
         return
     now = utcnow()
+    delta = int(payload["delta"])
+    if delta < 0:
+        _take_back_points(payload["member_id"], delta, now)
+        return
     contests = running("leaderboard", now, metric="points_earned")
     if contests:
         member = db.session.get(Member, payload["member_id"])
+        if member.ended_at is not None:
+            return
         for contest in contests:
             if is_eligible(contest, member):
-                boards.add_score(contest, member.id, int(payload["delta"]), now)
+                boards.add_score(contest, member.id, delta, now)
+
+
+def _take_back_points(member_id: int, delta: int, now: datetime) -> None:
+    """A reversal lowers the boards that counted what it reverses: those during which the
+    points it refers to were earned, up to their settle (never boards that did not count
+    them, e.g. a refund after the contest of a purchase made after it)."""
+    contests = taking_back("leaderboard", now, metric="points_earned")
+    if not contests:
+        return
+    # The ledger holds the member's lock: the latest reversal is the one being published.
+    reversal = db.session.scalar(
+        select(LedgerEntry)
+        .where(LedgerEntry.member_id == member_id, LedgerEntry.kind == "reverse")
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    )
+    if reversal is None:
+        return
+    earned_at = list(
+        db.session.scalars(
+            select(LedgerEntry.created_at).where(
+                LedgerEntry.member_id == member_id,
+                LedgerEntry.kind.in_(("earn", "bonus")),
+                LedgerEntry.reference_type == reversal.reference_type,
+                LedgerEntry.reference_id == reversal.reference_id,
+            )
+        )
+    )
+    for contest in contests:
+        if any(_during(contest, at) for at in earned_at):
+            boards.add_score(contest, member_id, delta, now)
 
 
 def on_quiz_completed(member: Member, attempt_id: str, correct: int, at: datetime) -> None:
@@ -192,11 +282,20 @@ def on_challenge_completed(member: Member, ref: str, at: datetime) -> None:
             boards.add_score(contest, member.id, 1, max(at, contest.starts_at))
 
 
+def on_challenge_reversed(member: Member, recorded_at: datetime) -> None:
+    """A refund took back a held completion: the boards that counted it lose its point."""
+    if not enabled():
+        return
+    for contest in taking_back("leaderboard", utcnow(), metric="challenges_completed"):
+        if _during(contest, recorded_at):
+            boards.add_score(contest, member.id, -1, recorded_at)
+
+
 def on_purchase_recorded(payload: dict[str, Any]) -> None:
     if not enabled():
         return
     contests = running("sweepstakes", utcnow(), entries_per_purchase=True)
-    if contests:
+    if contests and earned_something(payload["purchase_id"]):
         member = db.session.get(Member, payload["member_id"])
         for contest in contests:
             _earn_entries(
@@ -214,14 +313,40 @@ def on_purchase_refunded(payload: dict[str, Any]) -> None:
             ContestEntry.source == "purchase",
             ContestEntry.source_ref == payload["purchase_id"],
             ContestEntry.member_id == payload["member_id"],
-            ContestEntry.contest_id.in_(select(Contest.id).where(Contest.status == "open")),
+            ContestEntry.contest_id.in_(select(Contest.id).where(Contest.status.in_(LIVE))),
         )
         .execution_options(synchronize_session=False)
     )
 
 
+def on_member_ended(payload: dict[str, Any]) -> None:
+    """An ended membership leaves every board and draw not yet settled, in the transaction
+    that ends it: it can win nothing, and its prize goes to the next eligible member."""
+    if not enabled():
+        return
+    # The ending's update takes the member's row lock, which the settle's lock waits for.
+    db.session.flush()
+    member_id = payload["member_id"]
+    live = select(Contest.id).where(Contest.status.in_(LIVE))
+    boards.remove_member(
+        list(
+            db.session.scalars(
+                select(Contest)
+                .join(ContestStanding, ContestStanding.contest_id == Contest.id)
+                .where(Contest.status.in_(LIVE), ContestStanding.member_id == member_id)
+            )
+        ),
+        member_id,
+    )
+    db.session.execute(
+        delete(ContestEntry)
+        .where(ContestEntry.member_id == member_id, ContestEntry.contest_id.in_(live))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _earn_entries(contest: Contest, member: Member, source: str, ref: str, count: int) -> None:
-    if not is_eligible(contest, member):
+    if member.ended_at is not None or not is_eligible(contest, member):
         return
     first = f"{source}:{ref}:0"
     seen = db.session.scalar(
@@ -264,7 +389,15 @@ def free_entry(member: Member, public_id: str, now: datetime | None = None) -> C
     ensure_active(member)
     if contest.kind != "sweepstakes":
         raise ApiError(409, "not_a_sweepstakes", "Only a sweepstakes takes entries.")
-    if contest.status != "open" or not contest.starts_at <= now < contest.ends_at:
+    # FOR SHARE: an entry is either in before a closer's update of the row or sees the close
+    # (nothing else is locked here, so waiting cannot deadlock).
+    contest = db.session.scalar(
+        select(Contest)
+        .where(Contest.id == contest.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    if contest.status != OPEN or not contest.starts_at <= now < contest.ends_at:
         raise ApiError(
             409,
             "outside_window",
@@ -303,51 +436,175 @@ def entry_count(contest: Contest, member_id: int | None = None) -> int:
 
 
 def close_due(now: datetime | None = None) -> list[str]:
-    """Close every contest whose end has passed; returns the public ids this call closed."""
+    """Close every contest whose end has passed and settle every one whose `settles_at` has;
+    returns the public ids whose status this call moved on."""
     now = now or utcnow()
     due = list(
         db.session.execute(
-            select(Contest.id, Contest.public_id).where(
-                Contest.status == "open", Contest.ends_at <= now
+            select(Contest.id, Contest.public_id, Contest.status).where(
+                or_(
+                    and_(Contest.status == OPEN, Contest.ends_at <= now),
+                    and_(Contest.status == SETTLING, Contest.settles_at <= now),
+                )
             )
         )
     )
     db.session.rollback()
-    closed = []
-    for contest_id, public_id in due:
+    moved = []
+    for contest_id, public_id, status in due:
         try:
-            if close(contest_id, now):
-                closed.append(public_id)
+            if (close if status == OPEN else settle)(contest_id, now):
+                moved.append(public_id)
         except Exception:
             db.session.rollback()
-            log.exception("closing contest %s failed; it stays open for the next run", public_id)
-    return closed
+            log.exception("closing contest %s failed; it is retried at the next run", public_id)
+    return moved
 
 
 def close(contest_id: int, now: datetime | None = None) -> bool:
-    """Close one contest and pay its prizes, in one transaction; False if it was not due or
-    another closer got there first."""
+    """End one contest's play, in one transaction: prizes are paid at once when nothing it
+    counted can still be refunded, else it settles at the end of the last return window.
+    False if it was not due or another closer got there first."""
     now = now or utcnow()
     won = db.session.execute(
         update(Contest)
-        .where(Contest.id == contest_id, Contest.status == "open", Contest.ends_at <= now)
-        .values(status="closed", closed_at=now)
+        .where(Contest.id == contest_id, Contest.status == OPEN, Contest.ends_at <= now)
+        .values(status=SETTLING, closed_at=now)
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:
         db.session.rollback()
         return False
-    contest = db.session.scalar(
-        select(Contest).where(Contest.id == contest_id).execution_options(populate_existing=True)
-    )
-    table = prize_table(contest)
-    if contest.kind == "leaderboard":
-        for award in award_prizes(table, boards.final_top(contest, table.last_rank)):
-            _pay(contest, award.rank, award.member_id, score=award.score)
+    contest = _reloaded(contest_id)
+    hold = held_until(contest, now)
+    if hold is None:
+        _decide(contest, now)
     else:
-        _draw(contest, table.last_rank)
+        contest.settles_at = hold
+        schedule_close(contest)
     db.session.commit()
     return True
+
+
+def settle(contest_id: int, now: datetime | None = None) -> bool:
+    """Decide and pay the prizes of a settling contest whose `settles_at` has passed, in one
+    transaction; False if it was not due, another settler got there first, or something it
+    counted turned out to be refundable still (then `settles_at` moves to its end)."""
+    now = now or utcnow()
+    won = db.session.execute(
+        update(Contest)
+        .where(Contest.id == contest_id, Contest.status == SETTLING, Contest.settles_at <= now)
+        .values(status=CLOSED)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:
+        db.session.rollback()
+        return False
+    contest = _reloaded(contest_id)
+    # Looked at again: a purchase still being written at the close may have counted since.
+    hold = held_until(contest, now)
+    if hold is not None:
+        contest.status, contest.settles_at = SETTLING, hold
+        schedule_close(contest)
+        db.session.commit()
+        return False
+    _decide(contest, now)
+    db.session.commit()
+    return True
+
+
+def _reloaded(contest_id: int) -> Contest:
+    return db.session.scalar(
+        select(Contest).where(Contest.id == contest_id).execution_options(populate_existing=True)
+    )
+
+
+def held_until(contest: Contest, now: datetime) -> datetime | None:
+    """The end of the latest return window among what the contest counted, if still ahead."""
+    if contest.kind == "leaderboard" and contest.metric == "points_earned":
+        members = select(ContestStanding.member_id).where(ContestStanding.contest_id == contest.id)
+        stmt = (
+            select(func.max(PointLot.available_at))
+            .join(LedgerEntry, LedgerEntry.id == PointLot.entry_id)
+            .where(
+                PointLot.member_id.in_(members),
+                ~PointLot.released,
+                PointLot.remaining > 0,
+                PointLot.available_at > now,
+                LedgerEntry.kind.in_(("earn", "bonus")),
+                LedgerEntry.created_at >= contest.starts_at,
+                LedgerEntry.created_at < contest.ends_at,
+            )
+        )
+    elif contest.kind == "leaderboard" and contest.metric == "challenges_completed":
+        members = select(ContestStanding.member_id).where(ContestStanding.contest_id == contest.id)
+        stmt = select(func.max(ChallengeCompletion.held_until)).where(
+            ChallengeCompletion.member_id.in_(members),
+            ChallengeCompletion.reversed_at.is_(None),
+            ChallengeCompletion.held_until > now,
+            ChallengeCompletion.recorded_at >= contest.starts_at,
+            ChallengeCompletion.recorded_at < contest.ends_at,
+        )
+    elif contest.kind == "sweepstakes" and contest.entries_per_purchase:
+        purchases = (
+            select(Purchase.id)
+            .join(ContestEntry, ContestEntry.source_ref == Purchase.public_id)
+            .where(ContestEntry.contest_id == contest.id, ContestEntry.source == "purchase")
+        )
+        stmt = select(func.max(PointLot.available_at)).where(
+            PointLot.purchase_id.in_(purchases),
+            ~PointLot.released,
+            PointLot.remaining > 0,
+            PointLot.available_at > now,
+        )
+    else:
+        return None
+    return db.session.scalar(stmt)
+
+
+def _decide(contest: Contest, now: datetime) -> None:
+    contest.status, contest.settles_at = CLOSED, now
+    table = prize_table(contest)
+    if contest.kind == "leaderboard":
+        for award in award_prizes(table, _final_standings(contest, table.last_rank)):
+            _pay(contest, award.rank, award.member_id, score=award.score)
+    else:
+        _lock_members(select(ContestEntry.member_id).where(ContestEntry.contest_id == contest.id))
+        # Entries of memberships that ended are not drawn, nor published with the draw.
+        db.session.execute(
+            delete(ContestEntry)
+            .where(
+                ContestEntry.contest_id == contest.id,
+                ContestEntry.member_id.in_(select(Member.id).where(Member.ended_at.is_not(None))),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        _draw(contest, table.last_rank)
+
+
+def _final_standings(contest: Contest, n: int) -> list[boards.Standing]:
+    """The top `n` eligible standings, read again until every member in them is locked: a
+    refund that holds one of them finishes first and is seen; one that comes later waits for
+    this transaction and then finds the contest closed. Only those near the top are locked:
+    anyone else's score can only go down while settling."""
+    locked: set[int] = set()
+    while True:
+        top = boards.final_top(contest, n)
+        wanted = {s.member_id for s in top} - locked
+        if not wanted:
+            return top
+        _lock_members(sorted(wanted))
+        locked |= wanted
+
+
+def _lock_members(ids: Any) -> None:
+    """Lock members' rows in id order (the order every multi-member lock takes)."""
+    db.session.execute(
+        select(Member.id)
+        .where(Member.id.in_(ids))
+        .order_by(Member.id)
+        .with_for_update(of=Member, key_share=True)
+    ).all()
 
 
 def _draw(contest: Contest, places: int) -> None:
@@ -511,6 +768,8 @@ def member_view(contest: Contest, member: Member, lookups: _Lookups | None = Non
         "starts_at": contest.starts_at.isoformat(),
         "ends_at": contest.ends_at.isoformat(),
         "status": contest.status,
+        # While settling: when the prizes are decided (the last counted return window's end).
+        "settles_at": _iso(contest.settles_at),
         "prizes": _prizes_view(contest, lang, default, lookups),
     }
     if contest.kind == "leaderboard":
@@ -527,13 +786,23 @@ def member_view(contest: Contest, member: Member, lookups: _Lookups | None = Non
     return body
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
 def listing(member: Member, now: datetime | None = None) -> list[dict]:
+    """Running contests, and those settling (ended, results to come)."""
     now = now or utcnow()
     contests = [
         c
         for c in db.session.scalars(
             select(Contest)
-            .where(Contest.status == "open", Contest.starts_at <= now, Contest.ends_at > now)
+            .where(
+                or_(
+                    and_(Contest.status == OPEN, Contest.starts_at <= now, Contest.ends_at > now),
+                    Contest.status == SETTLING,
+                )
+            )
             .order_by(Contest.ends_at, Contest.id)
         )
         if is_eligible(c, member)
@@ -633,7 +902,8 @@ def admin_view(contest: Contest) -> dict:
         "starts_at": contest.starts_at.isoformat(),
         "ends_at": contest.ends_at.isoformat(),
         "status": contest.status,
-        "closed_at": contest.closed_at.isoformat() if contest.closed_at else None,
+        "closed_at": _iso(contest.closed_at),
+        "settles_at": _iso(contest.settles_at),
         "metric": contest.metric,
         "prizes": contest.prizes,
         "min_score": contest.min_score,

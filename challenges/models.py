@@ -170,14 +170,33 @@ class ChallengeProgress(db.Model):
 
 
 class ChallengeCompletion(db.Model):
+    """A window completed and rewarded. A reward held for the return window that a refund took
+    back is `reversed_at`; the window may then be completed again, as the next `number`."""
+
     __tablename__ = "game_challenge_completions"
-    __table_args__ = (UniqueConstraint("challenge_id", "member_id", "window_key"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "challenge_id",
+            "member_id",
+            "window_key",
+            "number",
+            name="uq_game_challenge_completions_window_number",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("game_challenges.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     window_key: Mapped[str] = mapped_column(String(40))
+    number: Mapped[int] = mapped_column(default=1)
+    # When the goal was reached (the event's time) and when that was recorded.
     completed_at: Mapped[datetime] = created_at_column()
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The ledger key of its points (None without points) and until when a refund that drops
+    # the progress below the goal takes them back (None: final at once).
+    reward_key: Mapped[str | None] = mapped_column(String(200))
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Contest(EligibilityColumns, db.Model):
@@ -192,8 +211,12 @@ class Contest(EligibilityColumns, db.Model):
     description: Mapped[dict] = mapped_column(JSON, default=dict)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # open -> closed; the conditional update between them is what makes closing happen once.
+    # open -> settling -> closed (or open -> closed when nothing counted can still be refunded);
+    # each step is one conditional update, which is what makes it happen once. While settling,
+    # the contest takes nothing new but refunds still take back what they reverse; prizes are
+    # paid at `settles_at`, when the return window of the last counted purchase has passed.
     status: Mapped[str] = mapped_column(String(10), default="open")
+    settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     metric: Mapped[str | None] = mapped_column(String(30))
     # [{"first_rank", "last_rank", "points", "badge_code", "reward_id"}]; ranks are draw places
     # for a sweepstakes.

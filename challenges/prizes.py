@@ -3,7 +3,8 @@
 Ranks come from a leaderboard and are unique under the tie rule of `challenges.standings`, so
 each rank maps to at most one member and a band "ranks 2-5" pays exactly four members. A member
 below `min_score` wins nothing even inside a band (an empty contest has no winners), and the
-prize is not passed down to the next member.
+prize is not passed down to the next member. (An ended membership is not ranked at all: the
+standings given here are counted without it, so its place goes to the next member.)
 """
 
 from __future__ import annotations

@@ -11,8 +11,13 @@ Rules, in order:
   already counted under another event id counts nothing either.
 - A purchase contributes under its purchase id. A refund finds that contribution: a full refund
   (no amount, or at least what is left) removes it; a partial one lowers the amount, and removes
-  it when what is left falls below the goal's minimum purchase. Once a window has completed, the
-  reward is granted and a refund no longer changes that window.
+  it when what is left falls below the goal's minimum purchase.
+- A window's reward may be held (`hold_reward`: the purchases behind it can still be returned).
+  While it is held, later purchases in the window still count (they can make up for a refund),
+  and a refund that drops the progress below the goal un-completes the window
+  (`ApplyResult.uncompleted`: the service takes the reward back); the window can then be
+  completed again. Once the hold has passed, or when nothing was held, a completed window is
+  final: a refund no longer changes it.
 - Streak goals apply the goal's target per period (day or week, in the member's timezone) and
   complete at `length` consecutive qualifying periods inside the window.
 """
@@ -80,6 +85,10 @@ class Goal:
             raise ValueError("a channel goal needs a channel")
         if self.kind is GoalKind.TOTAL_SPEND and not self.currency:
             raise ValueError("a spend goal needs a currency")
+        if self.min_amount_minor < 0:
+            raise ValueError("a minimum purchase amount cannot be negative")
+        if self.min_amount_minor and self.kind is GoalKind.QUIZZES_COMPLETED:
+            raise ValueError("a minimum purchase amount applies to purchase goals only")
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,13 @@ class WindowState:
     contributions: dict[str, Contribution] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     completed_at: datetime | None = None
+    held_until: datetime | None = None  # the reward of the completion can be taken back until
+
+    def held(self, now: datetime | None) -> bool:
+        """Is the completed window's reward still reversible at `now` (None: the hold counts)?"""
+        if self.completed_at is None or self.held_until is None:
+            return False
+        return now is None or now < self.held_until
 
 
 @dataclass
@@ -129,6 +145,7 @@ class ChallengeState:
                 },
                 "seen": sorted(ws.seen),
                 "completed_at": ws.completed_at.isoformat() if ws.completed_at else None,
+                "held_until": ws.held_until.isoformat() if ws.held_until else None,
             }
             for key, ws in self.windows.items()
         }
@@ -138,6 +155,7 @@ class ChallengeState:
         windows = {}
         for key, raw in data.items():
             completed = raw.get("completed_at")
+            held = raw.get("held_until")
             windows[key] = WindowState(
                 contributions={
                     sid: Contribution(int(v[0]), v[1], v[2])
@@ -145,6 +163,7 @@ class ChallengeState:
                 },
                 seen=set(raw.get("seen", ())),
                 completed_at=datetime.fromisoformat(completed) if completed else None,
+                held_until=datetime.fromisoformat(held) if held else None,
             )
         return cls(windows)
 
@@ -162,6 +181,7 @@ class ApplyResult:
     window_key: str | None = None
     progress: Progress | None = None
     completed_now: bool = False
+    uncompleted: bool = False  # a refund took a held completion back below the goal
 
 
 def apply_event(
@@ -171,10 +191,12 @@ def apply_event(
     tz: str,
     *,
     counts_from: datetime | None = None,
+    now: datetime | None = None,
 ) -> ApplyResult:
-    """Apply one event to `state` (in place). `counts_from` is an opt-in member's join time."""
+    """Apply one event to `state` (in place). `counts_from` is an opt-in member's join time;
+    `now` decides whether a held reward is still held when a refund arrives."""
     if event.type is EventType.REFUND:
-        return _apply_refund(rules, state, event)
+        return _apply_refund(rules, state, event, now or event.occurred_at)
     if event.occurred_at is None:
         raise ValueError(f"{event.type} event {event.event_id} has no occurred_at")
     if counts_from is not None and event.occurred_at < counts_from:
@@ -189,7 +211,7 @@ def apply_event(
     if ws is not None:
         if event.event_id in ws.seen or event.subject_id in ws.contributions:
             return ApplyResult(Outcome.DUPLICATE, key, evaluate(rules, ws))
-        if ws.completed_at is not None:
+        if ws.completed_at is not None and ws.held_until is None:
             return ApplyResult(Outcome.ALREADY_COMPLETED, key, evaluate(rules, ws))
     else:
         ws = state.windows[key] = WindowState()
@@ -198,14 +220,22 @@ def apply_event(
     ws.contributions[event.subject_id] = Contribution(
         event.amount_minor or 0, event.store_id, period
     )
+    if ws.completed_at is not None:
+        # A held window: the purchase is kept in case a refund needs making up for.
+        return ApplyResult(Outcome.COUNTED, key, evaluate(rules, ws))
     progress = evaluate(rules, ws)
     if progress.completed:
         ws.completed_at = event.occurred_at
     return ApplyResult(Outcome.COUNTED, key, progress, completed_now=progress.completed)
 
 
+def hold_reward(state: ChallengeState, key: str, until: datetime | None) -> None:
+    """Hold the reward of window `key`'s completion until `until` (None: final at once)."""
+    state.windows[key].held_until = until
+
+
 def _apply_refund(
-    rules: ChallengeRules, state: ChallengeState, event: ProgressEvent
+    rules: ChallengeRules, state: ChallengeState, event: ProgressEvent, now: datetime | None
 ) -> ApplyResult:
     # The refund belongs to the window its purchase counted in, whenever the refund happens.
     for ws in state.windows.values():
@@ -215,7 +245,7 @@ def _apply_refund(
         contribution = ws.contributions.get(event.subject_id)
         if contribution is None:
             continue
-        if ws.completed_at is not None:
+        if ws.completed_at is not None and not ws.held(now):
             return ApplyResult(Outcome.ALREADY_COMPLETED, key, evaluate(rules, ws))
         ws.seen.add(event.event_id)
         left = 0 if event.amount_minor is None else contribution.amount_minor - event.amount_minor
@@ -223,7 +253,11 @@ def _apply_refund(
             del ws.contributions[event.subject_id]
         else:
             contribution.amount_minor = left
-        return ApplyResult(Outcome.REVERSED, key, evaluate(rules, ws))
+        uncompleted = ws.completed_at is not None and _value(rules.goal, ws) < _target(rules.goal)
+        if uncompleted:
+            ws.completed_at = None
+            ws.held_until = None
+        return ApplyResult(Outcome.REVERSED, key, evaluate(rules, ws), uncompleted=uncompleted)
     return ApplyResult(Outcome.NOT_COUNTED)
 
 
@@ -251,16 +285,22 @@ def measure(kind: GoalKind, contributions: Iterable[Contribution]) -> int:
     return sum(1 for _ in contributions)
 
 
+def _target(goal: Goal) -> int:
+    return goal.target if goal.streak is None else goal.streak.length
+
+
+def _value(goal: Goal, ws: WindowState, now_period: int | None = None) -> int:
+    if goal.streak is None:
+        return measure(goal.kind, ws.contributions.values())
+    return _streak_value(goal, ws, now_period)
+
+
 def evaluate(rules: ChallengeRules, ws: WindowState, now_period: int | None = None) -> Progress:
     """Progress in one window. For a streak, `current` is the run still alive at `now_period`
     (ending there or in the period before); without it, the longest run."""
     goal = rules.goal
-    if goal.streak is None:
-        value = measure(goal.kind, ws.contributions.values())
-        target = goal.target
-    else:
-        target = goal.streak.length
-        value = _streak_value(goal, ws, now_period)
+    target = _target(goal)
+    value = _value(goal, ws, now_period)
     completed = ws.completed_at is not None or value >= target
     return Progress(target if ws.completed_at is not None else value, target, completed)
 
@@ -302,9 +342,14 @@ def progress_now(
     return span.key, evaluate(rules, ws, now_period)
 
 
-def reward_idempotency_key(challenge_id: str, member_id: int | str, key: str) -> str:
-    """The ledger key that makes a window's reward payable once, whoever calls twice."""
-    return f"challenge:{challenge_id}:{member_id}:{key}"
+def reward_idempotency_key(
+    challenge_id: str, member_id: int | str, key: str, number: int = 1
+) -> str:
+    """The ledger key that makes a window's reward payable once, whoever calls twice; a window
+    completed again after a refund took its reward back (`number` 2, 3, ...) has a key of its
+    own."""
+    base = f"challenge:{challenge_id}:{member_id}:{key}"
+    return base if number == 1 else f"{base}#{number}"
 
 
 # Adapters from the core's event payloads (app.events) to ProgressEvent.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.i18n import LANGUAGES
-from app.schemas import localized_texts
+from app.schemas import MAX_AMOUNT, localized_texts, money_amount
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,59}$", error="Lowercase letters, digits, - and _.")
 
@@ -136,7 +136,20 @@ class ChallengeCreateSchema(EligibilityFields):
     target = fields.Int(required=True, validate=validate.Range(min=1, max=10**9))
     channel = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
     currency = fields.Str(load_default=None, allow_none=True, validate=validate.Length(equal=3))
-    min_amount_minor = fields.Int(load_default=0, validate=validate.Range(min=0))
+    min_amount = money_amount(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": 'A purchase goal\'s minimum purchase, e.g. "5.00": smaller purchases '
+            "do not count, and a partial refund that leaves less uncounts the purchase."
+        },
+    )
+    min_amount_minor = fields.Int(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=int(MAX_AMOUNT * 100)),
+        metadata={"description": "The same minimum in minor units (cents); give one of the two."},
+    )
     streak_unit = fields.Str(
         load_default=None, allow_none=True, validate=validate.OneOf(("day", "week"))
     )
@@ -157,6 +170,13 @@ class ChallengeCreateSchema(EligibilityFields):
             raise ValidationError("Give reward_points or reward_badge_code.", "reward_points")
         if bool(data.get("streak_unit")) != bool(data.get("streak_length")):
             raise ValidationError("A streak needs streak_unit and streak_length.", "streak_unit")
+        if data.get("min_amount") is not None and data.get("min_amount_minor") is not None:
+            raise ValidationError("Give min_amount or min_amount_minor, not both.", "min_amount")
+        has_minimum = data.get("min_amount") is not None or data.get("min_amount_minor")
+        if has_minimum and data["goal_kind"] == "quizzes_completed":
+            raise ValidationError(
+                "A minimum purchase applies to purchase goals only.", "min_amount"
+            )
 
 
 class ChallengeChangesSchema(EligibilityFields):

@@ -1,5 +1,5 @@
-"""Background work: closing contests at their end (an outbox job per contest, and a periodic
-sweep by Celery beat as the backstop)."""
+"""Background work: closing contests at their end and settling them once nothing they counted
+can be refunded (an outbox job per step, and a periodic sweep by Celery beat as the backstop)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,16 @@ def close_due_contests() -> int:
 
 @outbox.handler(contests.CLOSE_TOPIC)
 def close_contest_job(payload: dict) -> None:
+    """Close the contest at its end, or settle it at `settles_at`, whichever it is due for."""
     contest = db.session.scalar(select(Contest).where(Contest.public_id == payload["contest_id"]))
-    if contest is None or contest.status != "open":
+    if contest is None or contest.status == contests.CLOSED:
         return
-    left = (contest.ends_at - utcnow()).total_seconds()
+    due = contest.ends_at if contest.status == contests.OPEN else contest.settles_at
+    left = (due - utcnow()).total_seconds() if due else 0
     if left > 0:
         # The end moved later; a job for the new end exists too, but waiting is harmless.
         raise outbox.RetryLater(left)
-    contests.close(contest.id)
+    if contest.status == contests.OPEN:
+        contests.close(contest.id)
+    else:
+        contests.settle(contest.id)

@@ -142,8 +142,16 @@ def award_points(
     reason: str,
     reference_type: str,
     reference_id: str,
+    pending_until: datetime | None = None,
+    purchase_id: int | None = None,
 ) -> LedgerEntry:
-    """Give available points exactly once per idempotency key (games, offers, referrals)."""
+    """Give points exactly once per idempotency key (games, offers, referrals).
+
+    With `pending_until` in the future the award is a pending lot that the release job makes
+    available then, so that `reverse_award` can still take it back meanwhile. `purchase_id`
+    ties the lot to one of the member's own purchases: a refund of that purchase then takes
+    from it too (`reverse_purchase_points`); leave it out for an award reversed on its own.
+    """
     if points <= 0:
         raise ValueError("an award is a positive number of points")
     member = lock_member(member_id)
@@ -161,12 +169,78 @@ def award_points(
                 reason=reason,
                 reference_type=reference_type,
                 reference_id=reference_id,
+                pending_until=pending_until,
+                purchase_id=purchase_id,
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
         return db.session.scalars(
             select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
         ).one()
+
+
+def reversal_key(idempotency_key: str) -> str:
+    """The key of the entry that reverses the award made under `idempotency_key`."""
+    return f"{idempotency_key}:reversal"
+
+
+def reverse_award(idempotency_key: str, reason: str) -> LedgerEntry | None:
+    """Take back, exactly once, what `award_points` gave under `idempotency_key`.
+
+    The award's own lot goes first (still pending, or what is left of it once released), then
+    other available points, never below zero: points already spent stay spent. The reverse
+    entry is written even when nothing could be taken, so a replay finds it and takes nothing
+    again. None when no award was made under the key.
+    """
+    award = db.session.scalar(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
+    )
+    if award is None:
+        return None
+    member = lock_member(award.member_id)
+    key = reversal_key(idempotency_key)
+    # Read after the lock: a reversal that committed while this one waited is seen here.
+    existing = db.session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+    if existing is not None:
+        return existing
+    try:
+        with db.session.begin_nested():
+            lot = db.session.scalar(
+                select(PointLot)
+                .where(PointLot.entry_id == award.id)
+                .execution_options(populate_existing=True)
+            )
+            left = award.available_delta + award.pending_delta
+            from_pending = from_available = 0
+            if lot is not None and lot.remaining:
+                take = min(lot.remaining, left)
+                lot.remaining -= take
+                left -= take
+                if lot.released:
+                    from_available = take
+                else:
+                    from_pending = take
+            more = min(left, member.points_available - from_available)
+            if more > 0:
+                from_available += _consume_lots(member.id, more)
+            entry = _entry(
+                member,
+                "reverse",
+                reason,
+                award.reference_type,
+                award.reference_id,
+                available=-from_available,
+                pending=-from_pending,
+                idempotency_key=key,
+            )
+            db.session.flush()
+    except IntegrityError:
+        return db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
+        ).one()
+    if from_available + from_pending:
+        _points_changed(member, -(from_available + from_pending), "reverse")
+    return entry
 
 
 def debit(

@@ -134,11 +134,12 @@ def member_row(app: Flask, public_id: str) -> tuple[int, int, int]:
 
 
 def ledger_total(app: Flask, reference_type: str, reference_id: str | None = None) -> int:
-    """Points the ledger gave for a kind of reference (sum of available deltas)."""
+    """Points the ledger gave for a kind of reference, available or pending (a challenge's
+    reward is pending while the purchases behind it can be returned)."""
     with app.app_context():
-        stmt = select(func.coalesce(func.sum(LedgerEntry.available_delta), 0)).where(
-            LedgerEntry.reference_type == reference_type
-        )
+        stmt = select(
+            func.coalesce(func.sum(LedgerEntry.available_delta + LedgerEntry.pending_delta), 0)
+        ).where(LedgerEntry.reference_type == reference_type)
         if reference_id is not None:
             stmt = stmt.where(LedgerEntry.reference_id == reference_id)
         return db.session.scalar(stmt)
@@ -149,3 +150,52 @@ def ledger_count(app: Flask, reference_type: str) -> int:
         return db.session.scalar(
             select(func.count(LedgerEntry.id)).where(LedgerEntry.reference_type == reference_type)
         )
+
+
+def end_now(app: Flask, contest_id: str) -> None:
+    """Time passes: the contest's end is just behind us (without the admin API, which would
+    have the scheduled job close it at once). Everything done so far happened before the end."""
+    import time
+
+    from sqlalchemy import update
+
+    from challenges.models import Contest
+
+    with app.app_context():
+        db.session.execute(
+            update(Contest)
+            .where(Contest.public_id == contest_id)
+            .values(ends_at=now() + timedelta(milliseconds=30))
+        )
+        db.session.commit()
+    time.sleep(0.05)
+
+
+def settle_later(app: Flask, days: float = 15, only: str | None = None) -> list[str]:
+    """The contests' close job, run `days` from now (after the return window, by default);
+    `only`: settle just that contest."""
+    from challenges import contests
+    from challenges.models import Contest
+
+    later = now() + timedelta(days=days)
+    with app.app_context():
+        if only is None:
+            return contests.close_due(later)
+        contest = db.session.scalar(select(Contest).where(Contest.public_id == only))
+        return [only] if contests.settle(contest.id, later) else []
+
+
+def set_program(app: Flask, **fields: Any) -> None:
+    from app.program.service import get_program
+
+    with app.app_context():
+        program = get_program()
+        for name, value in fields.items():
+            setattr(program, name, value)
+        db.session.commit()
+
+
+def contest_view(client: FlaskClient, program: Program, contest_id: str) -> dict:
+    res = client.get(f"/api/v1/admin/contests/{contest_id}", headers=bearer(program.admin_token))
+    assert res.status_code == 200, res.get_json()
+    return res.get_json()

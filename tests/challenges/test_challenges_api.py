@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.ledger.service import release_due
 from challenges import missions
 from challenges.models import ChallengeCompletion
 from challenges.windows import week_key
@@ -82,8 +83,14 @@ def test_progress_shows_and_completion_pays_once(app, client, program):
     assert ledger_count(app, "challenge") == 1
     badges = client.get("/api/v1/me/badges", headers=member.headers).get_json()
     assert [b["code"] for b in badges] == ["regular"]
-    # Purchase points are pending; the challenge's 100 are available at once.
-    assert member_row(app, member.id)[1] == 100
+    # Changed by issue 8 (was: the challenge's 100 available at once). The reward is pending,
+    # like the purchases' own points, until their return window has passed.
+    assert member_row(app, member.id)[1:] == (0, 4 * 10 + 100)
+    assert mine["reward"]["status"] == "pending"
+    assert mine["reward"]["available_at"] is not None
+    with app.app_context():
+        release_due(now() + timedelta(days=15))
+    assert member_row(app, member.id)[1:] == (4 * 10 + 100, 0)
 
 
 def test_the_label_is_in_the_members_language(client, program):
@@ -133,10 +140,16 @@ def test_a_refund_takes_back_progress_before_the_reward(app, client, program):
     last = purchase(client, program, member.card_number, "10.00").get_json()
     assert _mine(client, member, ch["id"])["progress"]["completed"] is True
     assert ledger_total(app, "challenge") == 100
-    # After the reward, a refund does not change the completed window (nor the reward).
+    # Changed by issue 8 (was: a refund after the reward changes nothing). Inside the return
+    # window, a refund that drops the progress below the goal takes the reward back ...
     assert _refund(client, program, last["id"]).status_code == 201
+    assert _mine(client, member, ch["id"])["progress"]["completed"] is False
+    assert ledger_total(app, "challenge") == 0
+    # ... and the window can be completed again, rewarded once more.
+    again = purchase(client, program, member.card_number, "10.00").get_json()
     assert _mine(client, member, ch["id"])["progress"]["completed"] is True
     assert ledger_total(app, "challenge") == 100
+    assert again["id"] != last["id"]
 
 
 def test_partial_refund_lowers_spend_and_min_amount(client, program):

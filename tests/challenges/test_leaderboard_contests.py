@@ -7,14 +7,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
-from app.extensions import db
 from app.ledger.service import release_due
-from challenges.models import Contest
 from tests.challenges.games import (
     admin_patch,
     admin_post,
+    end_now,
     ledger_count,
     ledger_total,
     make_badge,
@@ -24,6 +22,7 @@ from tests.challenges.games import (
     member_row,
     now,
     right_answers,
+    settle_later,
 )
 from tests.support import bearer, purchase, signup
 
@@ -45,16 +44,7 @@ def _board(client, member, contest_id, limit=10):
     return res.get_json()
 
 
-def _end_now(app, contest_id):
-    """Time passes: the contest's end is behind us (without the admin API, which would have
-    the scheduled job close it at once)."""
-    with app.app_context():
-        db.session.execute(
-            update(Contest)
-            .where(Contest.public_id == contest_id)
-            .values(ends_at=now() - timedelta(seconds=1))
-        )
-        db.session.commit()
+_end_now = end_now
 
 
 def _close_cli(app) -> list[str]:
@@ -159,6 +149,20 @@ def test_closing_pays_prizes_once_by_job_and_by_cli(app, client, program):
     view = client.get(
         f"/api/v1/admin/contests/{contest['id']}", headers=bearer(program.admin_token)
     ).get_json()
+    # Changed by issue 8 (was: closed and paid at once). The purchases' points can still be
+    # refunded: the contest settles, and pays, once their return window has passed.
+    assert view["status"] == "settling"
+    assert view["awarded"] == [] and view["settles_at"] > view["closed_at"]
+    seen = client.get(f"/api/v1/contests/{contest['id']}", headers=members[2].headers)
+    assert (seen.get_json()["status"], seen.get_json()["settles_at"]) == (
+        "settling",
+        view["settles_at"],
+    )
+    assert ledger_total(app, "contest", contest["id"]) == 0
+    assert settle_later(app) == [contest["id"]]
+    view = client.get(
+        f"/api/v1/admin/contests/{contest['id']}", headers=bearer(program.admin_token)
+    ).get_json()
     assert view["status"] == "closed"
     assert [(a["rank"], a["member_id"], a["points"]) for a in view["awarded"]] == [
         (1, members[2].id, 500),
@@ -197,6 +201,9 @@ def test_cli_closes_due_contests_only(app, client, program):
     _end_now(app, due["id"])
     assert _close_cli(app) == [due["id"]]
     assert _close_cli(app) == []
+    # Changed by issue 8: settled (paid) after the purchase's return window, not at the close.
+    assert ledger_total(app, "contest", due["id"]) == 0
+    assert settle_later(app, only=due["id"]) == [due["id"]]
     assert ledger_total(app, "contest", due["id"]) == 500
     assert ledger_total(app, "contest", running["id"]) == 0
     res = client.post(

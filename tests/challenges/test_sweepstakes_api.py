@@ -8,17 +8,15 @@ import json
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import update
-
-from app.extensions import db
-from challenges.models import Contest
 from tests.challenges.games import (
     admin_patch,
+    end_now,
     ledger_total,
     make_contest,
     make_quiz,
     now,
     right_answers,
+    settle_later,
 )
 from tests.support import purchase, signup
 
@@ -42,14 +40,7 @@ def _enter(client, member, contest_id):
     return client.post(f"/api/v1/contests/{contest_id}/entries", headers=member.headers)
 
 
-def _end_now(app, contest_id):
-    with app.app_context():
-        db.session.execute(
-            update(Contest)
-            .where(Contest.public_id == contest_id)
-            .values(ends_at=now() - timedelta(seconds=1))
-        )
-        db.session.commit()
+_end_now = end_now
 
 
 def _close(app):
@@ -176,6 +167,11 @@ def test_the_draw_is_committed_revealed_and_recomputable(app, client, program):
 
     _end_now(app, contest["id"])
     assert _close(app) == [contest["id"]]
+    # Changed by issue 8 (was: drawn at the close). Entries from purchases that can still be
+    # returned: the draw is made once their return window has passed.
+    held = client.get(f"/api/v1/contests/{contest['id']}/draw", headers=members[0].headers)
+    assert (held.get_json()["status"], held.get_json()["drawn"]) == ("settling", False)
+    assert settle_later(app) == [contest["id"]]
     after = client.get(f"/api/v1/contests/{contest['id']}/draw", headers=members[0].headers)
     after = after.get_json()
     assert after["drawn"] is True
