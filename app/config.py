@@ -120,6 +120,9 @@ class Config:
     PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
     # Each /readyz check (and the outbox query of a scrape) is given this long.
     READINESS_TIMEOUT_SECONDS = _float("READINESS_TIMEOUT_SECONDS", 2.0)
+    # A Celery worker serves its own /metrics (task outcomes, pushes) here when a port is set.
+    WORKER_METRICS_PORT = _int("WORKER_METRICS_PORT", 0)
+    WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()

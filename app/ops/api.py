@@ -1,19 +1,14 @@
-"""The probes and the metrics: `/healthz` (alive), `/readyz` (dependencies answer), `/metrics`.
-
-`/metrics` wants `Authorization: Bearer <METRICS_TOKEN>` when a token is set. Without one it is
-open in development and tests only; anywhere else it refuses (fail closed): counts per endpoint
-and store-facing figures are not for the public.
-"""
+"""The probes and the metrics: `/healthz` (alive), `/readyz` (dependencies answer), `/metrics`
+(for whom: app.ops.access)."""
 
 from __future__ import annotations
-
-import hmac
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from app.errors import ApiError, error_response
 from app.ops import metrics, readiness
+from app.ops.access import WWW_AUTHENTICATE, metrics_denied
 from app.ops.schemas import (
     HealthSchema,
     MetricsDeniedSchema,
@@ -24,7 +19,6 @@ from app.ops.schemas import (
 
 blp = Blueprint("ops", __name__, description="Operations: health, readiness and metrics")
 
-OPEN_METRICS_ENVS = frozenset({"development", "test"})
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -75,20 +69,11 @@ def readyz():
 def prometheus_metrics():
     """Prometheus metrics; `Authorization: Bearer <METRICS_TOKEN>` when a token is set."""
     config = current_app.config
-    token = config.get("METRICS_TOKEN")
-    if token:
-        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            sent.strip().encode(), token.encode()
-        ):
-            response, status = error_response(
-                401, "unauthorized", "Send the metrics token as a bearer token."
-            )
-            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
-            return response, status
-    elif config.get("APP_ENV") not in OPEN_METRICS_ENVS:
-        raise ApiError(
-            403, "metrics_disabled", "Set METRICS_TOKEN to serve metrics outside development."
-        )
+    denied = metrics_denied(config, request.headers.get("Authorization"))
+    if denied is not None:
+        response, status = error_response(denied.status, denied.code, denied.message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response, status
     body = metrics.render(config.get("PROMETHEUS_MULTIPROC_DIR"))
     return Response(body, content_type=metrics.CONTENT_TYPE, headers=NO_STORE)

@@ -114,13 +114,13 @@ class _Collected:
             yield from collector.collect()
 
 
-def render(multiprocess_dir: str | None = None) -> bytes:
+def render(multiprocess_dir: str | None = None, with_collectors: bool = True) -> bytes:
     """The text exposition of this process's (or, in multiprocess mode, every process's)
     metrics and of the scrape-time collectors; needs an app context for those that ask the
     database."""
     registry = CollectorRegistry(auto_describe=False)
     with _lock:
-        extra = list(_collectors.values())
+        extra = list(_collectors.values()) if with_collectors else []
     if multiprocess_enabled():
         MultiProcessCollector(registry, path=multiprocess_dir)
     else:
