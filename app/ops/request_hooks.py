@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import get_jwt
 
 from app.ops import metrics
-from app.ops.logs import REQUEST_ID_HEADER, new_request_id, request_id_for
+from app.ops.logs import REQUEST_ID_HEADER, escape_controls, new_request_id, request_id_for
 
 access_log = logging.getLogger("app.access")
 
@@ -66,8 +66,10 @@ def _log(method: str, endpoint: str, status: int, duration: float) -> None:
     actor = g.get("store_actor")
     if actor is not None:
         fields["actor"] = actor.label  # "api_key:<store id>" or "staff:<user id>"
+    # Escaped in the message itself, for every handler (the JSON field is escaped by JSON).
+    shown = escape_controls(path)
     access_log.log(
-        level, "%s %s %s %.1fms", method, path, status, fields["duration_ms"], extra=fields
+        level, "%s %s %s %.1fms", method, shown, status, fields["duration_ms"], extra=fields
     )
 
 

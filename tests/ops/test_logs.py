@@ -175,3 +175,10 @@ def test_text_lines_escape_what_a_client_sent(client, capsys):
 def test_an_unknown_log_format_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="LOG_FORMAT"):
         make_app("sqlite", tmp_path, LOG_FORMAT="xml")
+
+
+def test_the_access_message_is_escaped_for_any_handler(client, caplog):
+    caplog.set_level(logging.INFO, logger="app.access")
+    client.get("/no/such/page%0aFORGED")
+    (record,) = [r for r in caplog.records if r.name == "app.access"]
+    assert "\n" not in record.getMessage() and "\\x0aFORGED" in record.getMessage()
