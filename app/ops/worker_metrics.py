@@ -74,8 +74,15 @@ def serve(config: Any) -> WSGIServer:
 
 def _on_worker_init(sender: Any = None, **_: Any) -> None:
     flask_app = celery.flask_app  # type: ignore[attr-defined]
-    if flask_app.config.get("WORKER_METRICS_PORT"):
-        flask_app.extensions[EXTENSION] = serve(flask_app.config)
+    if not flask_app.config.get("WORKER_METRICS_PORT"):
+        return
+    pool = str(getattr(sender, "pool_cls", ""))
+    if "prefork" in pool.lower() and not metrics.multiprocess_enabled():
+        log.warning(
+            "worker metrics: a prefork pool runs tasks in child processes; without "
+            "PROMETHEUS_MULTIPROC_DIR their counts are not served"
+        )
+    flask_app.extensions[EXTENSION] = serve(flask_app.config)
 
 
 def connect() -> None:
