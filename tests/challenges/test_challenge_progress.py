@@ -15,6 +15,7 @@ from challenges.progress import (
     ProgressEvent,
     Streak,
     apply_event,
+    hold_reward,
     progress_now,
     purchase_recorded,
     purchase_refunded,
@@ -434,3 +435,103 @@ def test_core_payload_adapters():
         purchase_recorded(
             {"purchase_id": 1, "amount_minor": 1, "occurred_at": "2026-11-10T12:00:00"}
         )
+
+
+# Held rewards (issue 8): a completion's reward can be taken back while the purchases behind it
+# can still be returned.
+
+HOLD = T0 + timedelta(days=14)
+
+
+def completed_and_held(r: ChallengeRules, pids: list[str]) -> ChallengeState:
+    state, results = run(r, [purchase(p) for p in pids])
+    assert results[-1].completed_now
+    hold_reward(state, results[-1].window_key, HOLD)
+    return state
+
+
+def test_a_refund_inside_the_hold_uncompletes_the_window_and_it_can_complete_again():
+    r = rules(target=2)
+    state = completed_and_held(r, ["p1", "p2"])
+    _, results = run(r, [refund("p1"), refund("p1")], state=state, now=T0 + timedelta(days=1))
+    assert results[0].outcome is Outcome.REVERSED
+    assert results[0].uncompleted
+    assert results[0].progress == Progress(1, 2, False)
+    assert results[1].outcome is Outcome.DUPLICATE  # the refund delivered twice takes once
+    ws = next(iter(state.windows.values()))
+    assert (ws.completed_at, ws.held_until) == (None, None)
+    _, again = run(r, [purchase("p3")], state=state)
+    assert again[0].completed_now
+
+
+def test_while_held_a_later_purchase_makes_up_for_a_refund():
+    r = rules(target=2)
+    state = completed_and_held(r, ["p1", "p2"])
+    _, results = run(r, [purchase("p3"), refund("p1")], state=state, now=T0)
+    # Counted, not completing again: it only keeps the goal met.
+    assert (results[0].outcome, results[0].completed_now) == (Outcome.COUNTED, False)
+    assert results[1].outcome is Outcome.REVERSED
+    assert not results[1].uncompleted
+    assert results[1].progress.completed
+
+
+def test_once_the_hold_has_passed_a_refund_leaves_the_window_alone():
+    r = rules(target=2)
+    state = completed_and_held(r, ["p1", "p2"])
+    _, results = run(r, [refund("p1")], state=state, now=HOLD)
+    assert results[0].outcome is Outcome.ALREADY_COMPLETED
+    assert not results[0].uncompleted
+    assert results[0].progress.completed
+
+
+def test_a_partial_refund_inside_the_hold_below_the_spend_target_uncompletes():
+    r = rules(GoalKind.TOTAL_SPEND, target=5000, currency="EUR", min_amount_minor=500)
+    state, results = run(r, [purchase("p1", amount=6000)])
+    hold_reward(state, results[0].window_key, HOLD)
+    _, results = run(
+        r,
+        [refund("p1", amount=500, refund_id="r1"), refund("p1", amount=1000, refund_id="r2")],
+        state=state,
+        now=T0,
+    )
+    # 5500 left: still met (shown as the target while completed); 4500: below it.
+    assert [(res.progress.current, res.uncompleted) for res in results] == [
+        (5000, False),
+        (4500, True),
+    ]
+
+
+def test_a_refund_inside_the_hold_that_breaks_a_streak_uncompletes_it():
+    r = daily_streak(2)
+    state, results = run(r, [purchase("a", T0), purchase("b", T0 + timedelta(days=1))])
+    assert results[1].completed_now
+    hold_reward(state, results[1].window_key, HOLD)
+    _, results = run(r, [refund("a")], state=state, now=T0 + timedelta(days=2))
+    assert results[0].uncompleted
+
+
+def test_a_held_window_survives_a_json_round_trip():
+    r = rules(target=2)
+    state = completed_and_held(r, ["p1", "p2"])
+    restored = ChallengeState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored == state
+    assert next(iter(restored.windows.values())).held_until == HOLD
+    # State written before holds existed reads as "not held".
+    old = {
+        k: {kk: vv for kk, vv in v.items() if kk != "held_until"}
+        for k, v in state.to_dict().items()
+    }
+    assert next(iter(ChallengeState.from_dict(old).windows.values())).held_until is None
+
+
+def test_a_minimum_purchase_is_for_purchase_goals_and_not_negative():
+    with pytest.raises(ValueError, match="purchase goals"):
+        Goal(GoalKind.QUIZZES_COMPLETED, 1, min_amount_minor=100)
+    with pytest.raises(ValueError, match="negative"):
+        Goal(GoalKind.PURCHASE_COUNT, 1, min_amount_minor=-1)
+
+
+def test_a_window_completed_again_has_a_reward_key_of_its_own():
+    first = reward_idempotency_key("chl_1", 7, "2026-W46")
+    assert first == "challenge:chl_1:7:2026-W46"  # unchanged: keys already paid stay valid
+    assert reward_idempotency_key("chl_1", 7, "2026-W46", 2) not in (first, None)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.extensions import db
 from app.ledger.service import release_due
 from tests.challenges.games import (
     admin_patch,
@@ -308,3 +309,41 @@ def test_a_contest_cannot_be_created_already_over(client, program):
         },
     )
     assert res.status_code == 422
+
+
+def test_redis_gets_only_what_commits_whatever_savepoints_do(app, client, program, app_settings):
+    """A released SAVEPOINT is not a commit (SQLAlchemy fires after_commit for it too): the copy
+    waits for the real commit, and a rolled back SAVEPOINT keeps the outer transaction's."""
+    if app_settings.get("GAMES_REDIS_URL") is None:
+        pytest.skip("the Redis projection only")
+    import redis
+    from sqlalchemy import select
+
+    from challenges import boards
+    from challenges.leaderboard import RedisLeaderboard
+    from challenges.models import Contest as ContestRow
+
+    contest = make_contest(client, program)
+    ann = signup(client, "ann@test.example")
+    ann_id = member_row(app, ann.id)[0]
+    r = redis.Redis.from_url(app_settings["GAMES_REDIS_URL"])
+    board = RedisLeaderboard(r, contest["id"], prefix=app_settings["GAMES_REDIS_PREFIX"])
+    with app.app_context():
+        row = db.session.scalar(select(ContestRow).where(ContestRow.public_id == contest["id"]))
+        boards.add_score(row, ann_id, 40, now())
+        with db.session.begin_nested():
+            pass
+        assert board.rank(ann_id) is None  # not committed: not in Redis
+        db.session.rollback()
+    assert board.rank(ann_id) is None
+    with app.app_context():
+        row = db.session.scalar(select(ContestRow).where(ContestRow.public_id == contest["id"]))
+        boards.add_score(row, ann_id, 25, now())
+        try:
+            with db.session.begin_nested():
+                raise RuntimeError("a racing insert lost")
+        except RuntimeError:
+            pass
+        db.session.commit()
+    assert board.rank(ann_id).score == 25
+    r.close()
