@@ -74,6 +74,8 @@ _AUTH_ERRORS = {
     403: ("forbidden",),
 }
 _EVERY_OPERATION = {422: ("invalid_characters",)}
+# What the guards themselves refuse beyond the token: an ended membership, an inactive store.
+_GUARD_ERRORS = {("member",): {409: ("membership_ended",)}, ("staff",): {409: ("store_inactive",)}}
 
 
 def errors(status: int, *codes: str) -> Callable[[F], F]:
@@ -162,6 +164,7 @@ class ContractPlugin(BasePlugin):
                 add({404: ("not_found",)})
             if auth is not None:
                 add(_AUTH_ERRORS)
+                add(_GUARD_ERRORS.get(auth["roles"], {}))
                 operation["security"] = [{scheme: []} for scheme in auth["schemes"]]
                 if auth["roles"]:
                     note = "Roles: " + ", ".join(auth["roles"]) + "."

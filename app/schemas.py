@@ -72,14 +72,17 @@ class Augmented:
 
 
 class BalanceSchema(Schema):
-    """A member's balance after a write: what a till shows."""
+    """A member's balance after a write, dumped from the member: what a till shows."""
 
-    available = fields.Int(required=True)
-    pending = fields.Int(required=True)
+    available = fields.Int(attribute="points_available", required=True)
+    pending = fields.Int(attribute="points_pending", required=True)
 
 
-def balance_of(member: Any) -> dict[str, int]:
-    return {"available": member.points_available, "pending": member.points_pending}
+def money(function: Callable[[Any], int], **kwargs: Any) -> fields.Function:
+    """An amount kept in minor units, sent as a decimal string ("42.50")."""
+    return computed(
+        lambda obj: from_minor(function(obj)), "string", metadata={"format": "decimal"}, **kwargs
+    )
 
 
 class CursorArgs(Schema):

@@ -1,4 +1,3 @@
-from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -11,7 +10,7 @@ from app.purchases.schemas import EarningRuleSchema
 from app.rewards.models import Reward
 from app.rewards.schemas import RewardSchema
 from app.rewards.service import set_stock
-from app.schemas import from_minor, to_minor
+from app.schemas import to_minor
 from app.stores.models import Region, Store
 from app.tiers.service import check_tier_codes
 
@@ -64,14 +63,6 @@ def retire_reward(reward_id):
     return reward
 
 
-def _rule_body(rule: EarningRule) -> dict:
-    body = EarningRuleSchema().dump(rule)
-    body["store_id"] = db.session.get(Store, rule.store_id).public_id if rule.store_id else None
-    body["region_id"] = db.session.get(Region, rule.region_id).public_id if rule.region_id else None
-    body["min_amount"] = from_minor(rule.min_amount_minor)
-    return body
-
-
 def _rule_values(data: dict) -> dict:
     values = dict(data)
     if "store_id" in values:
@@ -97,7 +88,7 @@ def _check_rule(rule: EarningRule) -> None:
 @admin_required
 @blp.response(200, EarningRuleSchema(many=True))
 def rules():
-    return jsonify([_rule_body(r) for r in db.session.scalars(select(EarningRule))])
+    return list(db.session.scalars(select(EarningRule).order_by(EarningRule.id)))
 
 
 @blp.route("/earning-rules", methods=["POST"])
@@ -109,7 +100,7 @@ def create_rule(data):
     _check_rule(rule)
     db.session.add(rule)
     db.session.commit()
-    return jsonify(_rule_body(rule)), 201
+    return rule
 
 
 @blp.route("/earning-rules/<rule_id>", methods=["PATCH"])
@@ -121,7 +112,7 @@ def patch_rule(changes, rule_id):
     apply(rule, _rule_values(changes))
     _check_rule(rule)
     db.session.commit()
-    return jsonify(_rule_body(rule))
+    return rule
 
 
 @blp.route("/earning-rules/<rule_id>", methods=["DELETE"])

@@ -1,4 +1,3 @@
-from flask import jsonify
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
@@ -6,9 +5,19 @@ from app.auth import service
 from app.auth.guards import current_user
 from app.auth.schemas import LoginSchema, SignupSchema, TokensSchema
 from app.extensions import limiter
-from app.members.schemas import MeSchema
+from app.members.schemas import SignupResultSchema
+from app.openapi import errors
+from app.schemas import Augmented
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sessions")
+# What a refresh or logout with a bad token answers (they check the token themselves).
+SESSION_ERRORS = (
+    "unauthorized",
+    "token_invalid",
+    "token_expired",
+    "token_revoked",
+    "session_revoked",
+)
 
 
 def _login_limit() -> str:
@@ -19,7 +28,8 @@ def _login_limit() -> str:
 
 @blp.route("/signup", methods=["POST"])
 @blp.arguments(SignupSchema)
-@blp.response(201, MeSchema)
+@errors(409, "email_taken", "program_not_configured")
+@blp.response(201, SignupResultSchema)
 def signup(data):
     """Join the program: creates the member, a card number, and a first session."""
     member, tokens = service.signup(
@@ -30,14 +40,13 @@ def signup(data):
         data["timezone"],
         data["marketing_consent"],
     )
-    body = MeSchema().dump(member)
-    body["tokens"] = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
-    return jsonify(body), 201
+    return Augmented(member, tokens=tokens)
 
 
 @blp.route("/login", methods=["POST"])
 @limiter.limit(_login_limit)
 @blp.arguments(LoginSchema)
+@errors(401, "invalid_credentials")
 @blp.response(200, TokensSchema)
 def login(data):
     """Unknown email and wrong password get the same answer."""
@@ -50,6 +59,7 @@ def login(data):
 
 
 @blp.route("/refresh", methods=["POST"])
+@errors(401, *SESSION_ERRORS)
 @blp.response(200, TokensSchema)
 def refresh():
     """Send the refresh token as the bearer token; it is replaced by a new one."""
@@ -59,6 +69,7 @@ def refresh():
 
 
 @blp.route("/logout", methods=["POST"])
+@errors(401, *SESSION_ERRORS)
 @blp.response(204)
 def logout():
     """Ends this session: its access and refresh tokens stop working."""

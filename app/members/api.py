@@ -1,4 +1,4 @@
-from flask import jsonify, request
+from flask import request
 from flask_smorest import Blueprint
 
 from app.auth.guards import admin_required, current_member, current_user, member_required
@@ -16,6 +16,7 @@ from app.members.schemas import (
     MeSchema,
     PointsSchema,
 )
+from app.openapi import errors, replayed
 from app.schemas import CursorArgs
 from app.tiers.service import points_standing
 
@@ -53,6 +54,7 @@ def my_points():
 @blp.route("/me/points/history", methods=["GET"])
 @member_required
 @blp.arguments(CursorArgs, location="query")
+@errors(400, "invalid_cursor")
 @blp.response(200, HistorySchema)
 def my_history(args):
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
@@ -68,6 +70,7 @@ def my_history(args):
 
 @blp.route("/admin/members/<member_id>", methods=["GET"])
 @admin_required
+@errors(404, "member_not_found")
 @blp.response(200, MeSchema)
 def admin_member(member_id):
     return service.member_by_public_id(member_id)
@@ -75,6 +78,7 @@ def admin_member(member_id):
 
 @blp.route("/admin/members/<member_id>/end", methods=["POST"])
 @admin_required
+@errors(404, "member_not_found")
 @blp.response(200, MeSchema)
 def end_member(member_id):
     """End a membership: the card stops earning and its wallet passes are voided."""
@@ -84,6 +88,9 @@ def end_member(member_id):
 @blp.route("/admin/members/<member_id>/adjustments", methods=["POST"])
 @admin_required
 @blp.arguments(AdjustmentSchema)
+@errors(400, "idempotency_key_required", "idempotency_key_invalid")
+@errors(404, "member_not_found")
+@errors(409, "membership_ended", "insufficient_points", "idempotency_key_reused")
 @blp.response(201, EntrySchema)
 def adjust(data, member_id):
     """A manual correction, with a mandatory reason; needs an Idempotency-Key."""
@@ -99,4 +106,4 @@ def adjust(data, member_id):
     if member.ended_at is not None:
         raise ApiError(409, "membership_ended", "This membership has ended.")
     body, status, _ = run_once(f"adjust:{admin.public_id}", key, {**data, "m": member_id}, action)
-    return jsonify(body), status
+    return replayed(body, status)

@@ -28,6 +28,17 @@ class MeSchema(StrictSchema):
     ended_at = fields.DateTime(allow_none=True)
 
 
+class SessionTokensSchema(StrictSchema):
+    access_token = fields.Str(required=True)
+    refresh_token = fields.Str(required=True)
+
+
+class SignupResultSchema(MeSchema):
+    """The new member, and the first session's tokens."""
+
+    tokens = fields.Nested(SessionTokensSchema, required=True)
+
+
 class MePatchSchema(StrictSchema):
     name = fields.Str(validate=validate.Length(min=1, max=120))
     home_store_id = fields.Str(validate=validate.Length(max=32))

@@ -1,4 +1,4 @@
-from flask import jsonify, request
+from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -12,23 +12,12 @@ from app.models_base import utcnow
 from app.offers import service
 from app.offers.models import Offer, OfferClaim
 from app.offers.schemas import ClaimSchema, MemberOfferSchema, OfferAdminSchema
+from app.openapi import errors, replayed
 from app.program.service import get_program
+from app.schemas import Augmented
 from app.segments.models import Segment
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Time-limited offers")
-
-
-def _claim_body(claim: OfferClaim, offer: Offer) -> dict:
-    return ClaimSchema().dump(
-        {
-            "id": claim.public_id,
-            "offer_id": offer.public_id,
-            "code": claim.code,
-            "status": claim.status,
-            "claimed_at": claim.claimed_at,
-            "expires_at": offer.ends_at,
-        }
-    )
 
 
 @blp.route("/offers", methods=["GET"])
@@ -39,29 +28,31 @@ def live():
     member = current_member()
     default = get_program().default_language
     now = utcnow()
-    return jsonify(
-        [
-            MemberOfferSchema().dump(
-                {
-                    "id": o.public_id,
-                    "title": pick(o.title, member.language, default),
-                    "body": pick(o.body, member.language, default),
-                    "benefit": o.benefit,
-                    "points": o.points,
-                    "multiplier": str(o.multiplier) if o.multiplier else None,
-                    "discount_percent": o.discount_percent,
-                    "ends_at": o.ends_at,
-                    "seconds_left": int((o.ends_at - now).total_seconds()),
-                    "claims_left": max(0, o.per_member_limit - claimed),
-                }
-            )
-            for o, claimed in service.live_offers(member, now)
-        ]
-    )
+    return [
+        Augmented(
+            o,
+            title=pick(o.title, member.language, default),
+            body=pick(o.body, member.language, default),
+            seconds_left=int((o.ends_at - now).total_seconds()),
+            claims_left=max(0, o.per_member_limit - claimed),
+        )
+        for o, claimed in service.live_offers(member, now)
+    ]
 
 
 @blp.route("/offers/<offer_id>/claim", methods=["POST"])
 @member_required
+@errors(400, "idempotency_key_required", "idempotency_key_invalid")
+@errors(403, "offer_not_eligible")
+@errors(404, "offer_not_found")
+@errors(
+    409,
+    "offer_expired",
+    "offer_not_started",
+    "offer_limit_reached",
+    "offer_sold_out",
+    "idempotency_key_reused",
+)
 @blp.response(201, ClaimSchema)
 def claim(offer_id):
     """Claim an offer (needs an `Idempotency-Key`); the code is shown at the till."""
@@ -70,10 +61,10 @@ def claim(offer_id):
     offer = service.get_offer(offer_id)
 
     def action():
-        return _claim_body(service.claim(offer, member), offer), 201
+        return ClaimSchema().dump(Augmented(service.claim(offer, member), offer=offer)), 201
 
     body, status, _ = run_once(f"claim:{member.public_id}", key, {"offer": offer_id}, action)
-    return jsonify(body), status
+    return replayed(body, status)
 
 
 @blp.route("/me/offer-claims", methods=["GET"])
@@ -88,21 +79,14 @@ def my_claims():
         .order_by(OfferClaim.id.desc())
         .limit(100)
     ).all()
-    return jsonify([_claim_body(c, o) for c, o in rows])
-
-
-def _admin_body(offer: Offer) -> dict:
-    body = OfferAdminSchema().dump(offer)
-    segment = db.session.get(Segment, offer.segment_id) if offer.segment_id else None
-    body["segment_id"] = segment.public_id if segment else None
-    return body
+    return [Augmented(claim, offer=offer) for claim, offer in rows]
 
 
 @blp.route("/admin/offers", methods=["GET"])
 @admin_required
 @blp.response(200, OfferAdminSchema(many=True))
 def admin_offers():
-    return jsonify([_admin_body(o) for o in db.session.scalars(select(Offer).order_by(Offer.id))])
+    return list(db.session.scalars(select(Offer).order_by(Offer.id)))
 
 
 @blp.route("/admin/offers", methods=["POST"])
@@ -115,12 +99,13 @@ def create_offer(data):
     service.check_offer(offer)
     db.session.add(offer)
     db.session.commit()
-    return jsonify(_admin_body(offer)), 201
+    return offer
 
 
 @blp.route("/admin/offers/<offer_id>", methods=["PATCH"])
 @admin_required
 @blp.arguments(OfferAdminSchema(partial=True))
+@errors(404, "offer_not_found")
 @blp.response(200, OfferAdminSchema)
 def patch_offer(changes, offer_id):
     offer = service.get_offer(offer_id)
@@ -133,4 +118,4 @@ def patch_offer(changes, offer_id):
         db.session.rollback()
         raise
     db.session.commit()
-    return jsonify(_admin_body(offer))
+    return offer

@@ -1,7 +1,8 @@
 from marshmallow import fields, validate
 
 from app.offers.models import BENEFITS
-from app.schemas import StrictSchema, localized_texts
+from app.schemas import PublicId, StrictSchema, localized_texts
+from app.segments.models import Segment
 
 
 class OfferAdminSchema(StrictSchema):
@@ -10,7 +11,7 @@ class OfferAdminSchema(StrictSchema):
     body = localized_texts(required=False, max_length=1000)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    segment_id = fields.Str(allow_none=True)
+    segment_id = PublicId(Segment, allow_none=True)
     benefit = fields.Str(required=True, validate=validate.OneOf(BENEFITS))
     points = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=1, max=100_000))
     multiplier = fields.Decimal(
@@ -24,12 +25,14 @@ class OfferAdminSchema(StrictSchema):
 
 
 class MemberOfferSchema(StrictSchema):
-    id = fields.Str()
+    """A live offer as one member sees it: texts in the member's language, claims left."""
+
+    id = fields.Str(attribute="public_id")
     title = fields.Str()
     body = fields.Str()
     benefit = fields.Str()
     points = fields.Int(allow_none=True)
-    multiplier = fields.Str(allow_none=True)
+    multiplier = fields.Decimal(as_string=True, allow_none=True)
     discount_percent = fields.Int(allow_none=True)
     ends_at = fields.DateTime()
     seconds_left = fields.Int()
@@ -37,9 +40,11 @@ class MemberOfferSchema(StrictSchema):
 
 
 class ClaimSchema(StrictSchema):
-    id = fields.Str()
-    offer_id = fields.Str()
+    """A claim; `offer` is given beside it."""
+
+    id = fields.Str(attribute="public_id")
+    offer_id = fields.Str(attribute="offer.public_id")
     code = fields.Str()
     status = fields.Str()
     claimed_at = fields.DateTime()
-    expires_at = fields.DateTime()
+    expires_at = fields.DateTime(attribute="offer.ends_at")

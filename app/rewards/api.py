@@ -8,7 +8,7 @@ from app.members.models import Member
 from app.openapi import errors, replayed
 from app.rewards import service
 from app.rewards.schemas import CatalogItemSchema, RedemptionSchema
-from app.schemas import Augmented, balance_of
+from app.schemas import Augmented
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards and redemptions")
 
@@ -46,7 +46,7 @@ def redeem(reward_id):
     def action():
         redemption = service.redeem(member, reward)
         fresh = db.session.get(Member, member.id)
-        return RedemptionSchema().dump(Augmented(redemption, balance=balance_of(fresh))), 201
+        return RedemptionSchema().dump(Augmented(redemption, balance=fresh)), 201
 
     body, status, _ = run_once(f"redeem:{member.public_id}", key, {"reward": reward_id}, action)
     return replayed(body, status)

@@ -1,4 +1,3 @@
-from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -49,8 +48,4 @@ def patch(data, segment_id):
 def preview(segment_id):
     """How many members the rules select now, and a few of them."""
     segment = service.get_segment(segment_id)
-    sample = [
-        {"id": m.public_id, "name": m.name, "tier": m.tier.code, "language": m.language}
-        for m in service.sample(segment)
-    ]
-    return jsonify({"count": service.count(segment), "sample": sample})
+    return {"count": service.count(segment), "sample": service.sample(segment)}

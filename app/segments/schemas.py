@@ -17,6 +17,13 @@ class SegmentSchema(StrictSchema):
     created_at = fields.DateTime(dump_only=True)
 
 
+class PreviewMemberSchema(StrictSchema):
+    id = fields.Str(attribute="public_id")
+    name = fields.Str()
+    tier = fields.Str(attribute="tier.code")
+    language = fields.Str()
+
+
 class PreviewSchema(StrictSchema):
     count = fields.Int()
-    sample = fields.List(fields.Dict())
+    sample = fields.List(fields.Nested(PreviewMemberSchema))
