@@ -87,6 +87,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import catalog_api, program_api, stores_api
+    from app.auth import account_api
     from app.auth import api as auth_api
     from app.members import api as members_api
     from app.offers import api as offers_api
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (
         auth_api,
+        account_api,
         members_api,
         purchases_api,
         rewards_api,

@@ -1,9 +1,16 @@
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
-from app.auth import service
+from app.auth import reset, service, throttle
 from app.auth.guards import current_user
-from app.auth.schemas import LoginSchema, SignupSchema, TokensSchema
+from app.auth.schemas import (
+    LoginSchema,
+    PasswordResetAcceptedSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetRequestSchema,
+    SignupSchema,
+    TokensSchema,
+)
 from app.extensions import limiter
 from app.members.schemas import SignupResultSchema
 from app.openapi import errors
@@ -19,14 +26,17 @@ SESSION_ERRORS = (
     "session_revoked",
 )
 
-
-def _login_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["LOGIN_RATE_LIMIT"]
+# Failed logins and failed password changes of one account, counted together.
+account_failures = limiter.shared_limit(
+    throttle.setting("LOGIN_ACCOUNT_LIMIT"),
+    scope=throttle.ACCOUNT_SCOPE,
+    key_func=throttle.account_of_body,
+    deduct_when=throttle.failed_with("invalid_credentials"),
+)
 
 
 @blp.route("/signup", methods=["POST"])
+@limiter.limit(throttle.setting("SIGNUP_RATE_LIMIT"))
 @blp.arguments(SignupSchema)
 @errors(409, "email_taken", "program_not_configured")
 @blp.response(201, SignupResultSchema)
@@ -44,12 +54,15 @@ def signup(data):
 
 
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_login_limit)
+@limiter.limit(throttle.setting("LOGIN_RATE_LIMIT"))
+@account_failures
 @blp.arguments(LoginSchema)
 @errors(401, "invalid_credentials")
 @blp.response(200, TokensSchema)
 def login(data):
-    """Unknown email and wrong password get the same answer."""
+    """Unknown email, wrong password, a deactivated login and an ended membership get the same
+    answer. After `LOGIN_ACCOUNT_LIMIT` failures for one email the account is locked for the
+    rest of the window: a 429 `rate_limited` with `Retry-After`, the same for every email."""
     user, tokens = service.login(data["email"], data["password"])
     return {
         "access_token": tokens.access_token,
@@ -75,3 +88,27 @@ def logout():
     """Ends this session: its access and refresh tokens stop working."""
     current_user()
     service.revoke(get_jwt()["sid"], "logout")
+
+
+@blp.route("/password-reset", methods=["POST"])
+@limiter.limit(throttle.setting("PASSWORD_RESET_RATE_LIMIT"))
+@limiter.limit(
+    throttle.setting("PASSWORD_RESET_EMAIL_LIMIT"), key_func=throttle.reset_mails_to_body_email
+)
+@blp.arguments(PasswordResetRequestSchema)
+@blp.response(202, PasswordResetAcceptedSchema)
+def password_reset(data):
+    """Mail a one-time reset link to the account with this email, if there is one. The answer
+    (and its time) is the same whether or not there is."""
+    reset.request_reset(data["email"])
+    return {"message": "If an account has this email, a reset link is on its way."}
+
+
+@blp.route("/password-reset/confirm", methods=["POST"])
+@limiter.limit(throttle.setting("PASSWORD_RESET_RATE_LIMIT"))
+@blp.arguments(PasswordResetConfirmSchema)
+@blp.response(204)
+def password_reset_confirm(data):
+    """Set a new password with the mailed token (once, before it expires); every session of
+    the account ends."""
+    reset.confirm_reset(data["token"], data["new_password"])

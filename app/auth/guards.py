@@ -15,7 +15,7 @@ from app.auth.service import store_for_api_key
 from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
-from app.members.service import member_for_user
+from app.members.service import ensure_active, member_for_user
 from app.openapi import requires_auth
 from app.stores.models import Store
 from app.stores.service import ensure_store_active
@@ -46,8 +46,11 @@ def current_user() -> User:
 
 
 def current_member() -> Member:
+    """The caller's membership; an ended one is refused (its sessions were revoked too)."""
     if "member" not in g:
-        g.member = member_for_user(current_user().id)
+        member = member_for_user(current_user().id)
+        ensure_active(member)
+        g.member = member
     return g.member
 
 
@@ -66,6 +69,8 @@ def roles_required(*roles: str) -> Callable:
 
 member_required = roles_required("member")
 admin_required = roles_required("admin")
+# Anyone logged in: a member, staff or an admin.
+user_required = roles_required("member", "staff", "admin")
 
 
 def current_store_actor() -> StoreActor:

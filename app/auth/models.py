@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
@@ -25,6 +25,8 @@ class User(db.Model):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
+
+    store = relationship("Store")
 
 
 class AuthSession(db.Model):
@@ -54,3 +56,18 @@ class ApiKey(db.Model):
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordResetToken(db.Model):
+    """A one-time password reset, mailed as a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set once, by the confirmation that wins (a conditional update), or when another reset or
+    # a password change makes the token pointless.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,11 +1,19 @@
 from marshmallow import fields, validate
 
-from app.schemas import LANGUAGES, StrictSchema
+from app.auth.models import ROLES
+from app.schemas import LANGUAGES, CursorArgs, StrictSchema
+
+
+def password_field(**kwargs) -> fields.Str:
+    """A new password: the same rule everywhere one is chosen (sign-up, change, reset, staff)."""
+    return fields.Str(
+        required=True, load_only=True, validate=validate.Length(min=10, max=200), **kwargs
+    )
 
 
 class SignupSchema(StrictSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.Str(required=True, load_only=True, validate=validate.Length(min=10, max=200))
+    password = password_field()
     name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
     language = fields.Str(required=True, validate=validate.OneOf(LANGUAGES))
     timezone = fields.Str(load_default="UTC", validate=validate.Length(max=64))
@@ -39,5 +47,44 @@ class ApiKeySchema(StrictSchema):
 
 class StaffCreateSchema(StrictSchema):
     email = fields.Email(required=True)
-    password = fields.Str(required=True, load_only=True, validate=validate.Length(min=10, max=200))
+    password = password_field()
     store_id = fields.Str(required=True)
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.Str(
+        required=True, load_only=True, validate=validate.Length(min=1, max=200)
+    )
+    new_password = password_field()
+
+
+class PasswordResetRequestSchema(StrictSchema):
+    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+
+
+class PasswordResetConfirmSchema(StrictSchema):
+    token = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = password_field()
+
+
+class PasswordResetAcceptedSchema(StrictSchema):
+    message = fields.Str()
+
+
+class UserSchema(StrictSchema):
+    id = fields.Str(attribute="public_id")
+    email = fields.Str()
+    role = fields.Str()
+    store_id = fields.Function(lambda user: user.store.public_id if user.store else None)
+    active = fields.Bool()
+    created_at = fields.DateTime()
+
+
+class UserListArgs(CursorArgs):
+    role = fields.Str(load_default=None, validate=validate.OneOf(ROLES))
+    email = fields.Str(load_default=None, validate=validate.Length(max=254))
+
+
+class UsersPageSchema(StrictSchema):
+    users = fields.List(fields.Nested(UserSchema))
+    next_cursor = fields.Str(allow_none=True)

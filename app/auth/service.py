@@ -1,4 +1,5 @@
-"""Sign-up, login, rotating refresh tokens, logout, and the keys of point-of-sale systems."""
+"""Sign-up, login, rotating refresh tokens, logout, password changes, and the keys of
+point-of-sale systems."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import sessions
 from app.auth.models import ApiKey, AuthSession, User
 from app.auth.passwords import (
     burn_time_like_verify,
@@ -18,6 +20,7 @@ from app.auth.passwords import (
     needs_rehash,
     verify_password,
 )
+from app.auth.reset import retire_tokens
 from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
@@ -90,12 +93,19 @@ def create_user(email: str, password: str, role: str, store: Store | None = None
 INVALID_LOGIN = ApiError(401, "invalid_credentials", "Email or password is wrong.")
 
 
+def _membership_ended(user: User) -> bool:
+    return db.session.scalar(select(Member.ended_at).where(Member.user_id == user.id)) is not None
+
+
 def login(email: str, password: str) -> tuple[User, Tokens]:
+    """A deactivated login and an ended membership answer as a wrong password does."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         burn_time_like_verify(password)
         raise INVALID_LOGIN
-    if not verify_password(password, user.password_hash) or not user.active:
+    if not verify_password(password, user.password_hash):
+        raise INVALID_LOGIN
+    if not user.active or _membership_ended(user):
         raise INVALID_LOGIN
     if needs_rehash(user.password_hash):
         # The settings' parameters changed (or the hash predates them): upgrade it now, while
@@ -113,7 +123,7 @@ def refresh(refresh_token_claims: dict) -> Tokens:
         raise ApiError(401, "session_revoked", "This session has ended; log in again.")
     presented = refresh_token_claims.get("rjti", "")
     user = db.session.get(User, session.user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.public_id != refresh_token_claims.get("sub"):
         raise ApiError(401, "session_revoked", "This session has ended; log in again.")
     jti = secrets.token_hex(16)
     # Compare-and-set, so that two racing refreshes with one token cannot both win.
@@ -136,21 +146,28 @@ def refresh(refresh_token_claims: dict) -> Tokens:
 
 
 def revoke(session_public_id: str, reason: str) -> None:
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.public_id == session_public_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
-    )
+    sessions.revoke(session_public_id, reason)
     db.session.commit()
 
 
-def session_revoked(session_public_id: str | None) -> bool:
-    if not session_public_id:
-        return True
-    revoked_at = db.session.execute(
-        select(AuthSession.revoked_at).where(AuthSession.public_id == session_public_id)
-    ).first()
-    return revoked_at is None or revoked_at[0] is not None
+WRONG_PASSWORD = ApiError(403, "current_password_wrong", "The current password is wrong.")
+
+
+def change_password(user: User, current: str, new: str, keep_session: str) -> None:
+    """Needs the current password; every other session of the user ends, this one stays."""
+    if not verify_password(current, user.password_hash):
+        raise WRONG_PASSWORD
+    if current == new:
+        raise ApiError(
+            422,
+            "validation_error",
+            "The new password must differ from the current one.",
+            {"fields": {"new_password": ["same as the current password"]}},
+        )
+    user.password_hash = hash_password(new)
+    retire_tokens(user.id)
+    sessions.revoke_all(user.id, "password_changed", keep=keep_session)
+    db.session.commit()
 
 
 # API keys: high-entropy random secrets, so a fast hash is enough and keeps each request cheap.

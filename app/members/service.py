@@ -108,10 +108,20 @@ def update_profile(member: Member, changes: dict) -> Member:
 
 
 def end_membership(member: Member, reason: str) -> Member:
-    """The card stops working; its wallet passes are voided by the passes package."""
+    """The card stops working and access ends with it, in one transaction: every session is
+    revoked (the token check also refuses an ended membership), open till codes and offer
+    claims are voided; its wallet passes are voided by the passes package."""
+    # Imported here: rewards and offers ask this module whether a member is active.
+    from app.auth.sessions import revoke_all
+    from app.offers.service import void_open_claims
+    from app.rewards.service import void_open_codes
+
     if member.ended_at is not None:
         return member
     member.ended_at = utcnow()
+    revoke_all(member.user_id, "membership_ended")
+    void_open_codes(member.id)
+    void_open_claims(member.id)
     events.publish(
         db.session,
         events.MEMBER_ENDED,

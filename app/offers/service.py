@@ -176,3 +176,15 @@ def expire_claims(now: datetime | None = None) -> int:
     )
     db.session.commit()
     return result.rowcount
+
+
+def void_open_claims(member_id: int) -> int:
+    """Claims not yet redeemed stop working (an ended membership): status "void"; no commit.
+    They still count toward the offer's caps, as claims that were made."""
+    result = db.session.execute(
+        update(OfferClaim)
+        .where(OfferClaim.member_id == member_id, OfferClaim.status == "claimed")
+        .values(status="void")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

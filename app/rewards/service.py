@@ -89,11 +89,18 @@ def grant(member_id: int, reward: Reward, reason: str) -> Redemption | None:
 
 
 def confirm(code: str, store: Store) -> Redemption:
-    """The till confirms a code once; a second use is refused."""
+    """The till confirms a code once; a second use is refused, and so is the code of an ended
+    membership."""
     normalized = normalize(code)
+    # In the same conditional update: a membership ended while the till asks cannot slip by.
+    members_in_good_standing = select(Member.id).where(Member.ended_at.is_(None))
     used = db.session.execute(
         update(Redemption)
-        .where(Redemption.code == normalized, Redemption.status == "issued")
+        .where(
+            Redemption.code == normalized,
+            Redemption.status == "issued",
+            Redemption.member_id.in_(members_in_good_standing),
+        )
         .values(status="confirmed", confirmed_at=utcnow(), confirmed_store_id=store.id)
         .execution_options(synchronize_session=False)
     )
@@ -104,6 +111,11 @@ def confirm(code: str, store: Store) -> Redemption:
     )
     if redemption is None:
         raise not_found("redemption")
+    if used.rowcount != 1 and redemption.status in ("void", "issued"):
+        # "issued" but not taken: its membership has ended (codes issued before were voided).
+        raise ApiError(
+            409, "redemption_void", "This code is no longer valid: the membership has ended."
+        )
     if used.rowcount != 1:
         raise ApiError(
             409,
@@ -117,6 +129,18 @@ def confirm(code: str, store: Store) -> Redemption:
         )
     db.session.commit()
     return redemption
+
+
+def void_open_codes(member_id: int) -> int:
+    """Codes not yet confirmed at a till stop working (an ended membership); no commit.
+    The points spent and the stock taken stay spent: the membership's points end with it."""
+    result = db.session.execute(
+        update(Redemption)
+        .where(Redemption.member_id == member_id, Redemption.status == "issued")
+        .values(status="void")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def member_redemptions(member: Member) -> list[Redemption]:
