@@ -40,7 +40,9 @@ def _public_der(key: object) -> bytes:
     )
 
 
-def check_web_service_url(url: str | None) -> list[Finding]:
+def check_web_service_url(url: str | None, allow_http: bool = False) -> list[Finding]:
+    """`allow_http` in development only: Wallet accepts http with its "Allow HTTP Services"
+    developer setting, never on a customer's device."""
     if not url:
         return [
             Finding(
@@ -50,7 +52,17 @@ def check_web_service_url(url: str | None) -> list[Finding]:
             )
         ]
     findings = []
-    if urlsplit(url).scheme != "https":
+    scheme = urlsplit(url).scheme
+    if scheme == "http" and allow_http:
+        findings.append(
+            Finding(
+                "warning",
+                "web_service_url_http",
+                f"webServiceURL {url} is http: only a device with Wallet's Allow HTTP Services "
+                "developer setting updates these passes",
+            )
+        )
+    elif scheme != "https":
         findings.append(
             Finding("error", "web_service_url_not_https", f"webServiceURL {url} must be https")
         )
@@ -73,6 +85,7 @@ def check_material(
     team_identifier: str,
     web_service_url: str | None,
     now: datetime | None = None,
+    allow_http: bool = False,
 ) -> list[Finding]:
     """Check loaded certificates and key against the configuration."""
     now = now or datetime.now(UTC)
@@ -154,7 +167,7 @@ def check_material(
             )
         )
 
-    findings.extend(check_web_service_url(web_service_url))
+    findings.extend(check_web_service_url(web_service_url, allow_http))
     return findings
 
 
@@ -190,6 +203,7 @@ def load_and_check(
     team_identifier: str,
     web_service_url: str | None,
     now: datetime | None = None,
+    allow_http: bool = False,
 ) -> tuple[PassSigner | None, list[Finding]]:
     """check_pass_setup, plus a signer made of what it loaded (None if a file is missing or
     unreadable), so that start-up reads and validates the key once."""
@@ -217,7 +231,7 @@ def load_and_check(
                 )
             )
     if len(loaded) != 3:
-        findings.extend(check_web_service_url(web_service_url))
+        findings.extend(check_web_service_url(web_service_url, allow_http))
         return None, findings
     signer = PassSigner(
         certificate=loaded["cert"],  # type: ignore[arg-type]
@@ -233,6 +247,7 @@ def load_and_check(
             team_identifier,
             web_service_url,
             now,
+            allow_http,
         )
     )
     return signer, findings

@@ -27,7 +27,7 @@ DEFAULTS: dict[str, str | None] = {
     "PASS_WWDR_PATH": None,
     # Where the development chain is made when no certificate is configured.
     "PASS_DEV_DIR": None,
-    # https://host/passkit: Wallet calls https://host/passkit/v1/...
+    # https://host/passkit: Wallet calls https://host/passkit/v1/...; development has a default.
     "PASS_WEB_SERVICE_URL": None,
     "PASS_BARCODE_FORMAT": "PKBarcodeFormatQR",
     "PASS_IMAGES_DIR": None,
@@ -63,11 +63,16 @@ DEFAULTS: dict[str, str | None] = {
 
 # Google fetches the class logo itself; development calls are only recorded, so any URL does.
 DEV_LOGO_URL = "https://loyalty.invalid/wallet/logo.png"
+# Where `make run` serves the web service: a demo pass in the iOS simulator updates from it
+# (with Wallet's "Allow HTTP Services" developer setting). Only APP_ENV=development uses it.
+DEV_WEB_SERVICE_URL = "http://127.0.0.1:5000/passkit"
 
 
 @dataclass(frozen=True)
 class PassesSettings:
     production: bool
+    # APP_ENV=development (`make run`): an http webServiceURL is allowed, and is the default.
+    development: bool
     pass_type_identifier: str
     team_identifier: str
     cert_path: str | None
@@ -132,8 +137,10 @@ def load_settings(app: Flask) -> PassesSettings:
     delay = v["PASS_UPDATE_DELAY_SECONDS"]
     origins = tuple(o.strip() for o in (v["GOOGLE_WALLET_ORIGINS"] or "").split(",") if o.strip())
     dev_dir = Path(v["PASS_DEV_DIR"] or Path(app.instance_path) / "passes-dev")
+    development = app.config.get("APP_ENV") == "development"
     return PassesSettings(
         production=app.config.get("APP_ENV") == "production",
+        development=development,
         pass_type_identifier=v["PASS_TYPE_IDENTIFIER"] or "",
         team_identifier=v["PASS_TEAM_IDENTIFIER"] or "",
         cert_path=v["PASS_CERT_PATH"],
@@ -141,7 +148,7 @@ def load_settings(app: Flask) -> PassesSettings:
         key_password=v["PASS_KEY_PASSWORD"],
         wwdr_path=v["PASS_WWDR_PATH"],
         dev_dir=dev_dir,
-        web_service_url=v["PASS_WEB_SERVICE_URL"],
+        web_service_url=v["PASS_WEB_SERVICE_URL"] or (DEV_WEB_SERVICE_URL if development else None),
         barcode_format=v["PASS_BARCODE_FORMAT"] or "PKBarcodeFormatQR",
         images_dir=v["PASS_IMAGES_DIR"],
         organization_name=v["PASS_ORGANIZATION_NAME"],

@@ -140,6 +140,7 @@ def _apple_setup(
         settings.pass_type_identifier,
         settings.team_identifier,
         settings.web_service_url,
+        allow_http=settings.development,
     )
     if settings.production:
         # A production pass that can never update is a broken pass.
