@@ -18,7 +18,18 @@ def init_app(app: Any) -> None:
     from app.extensions import celery
     from app.seed import register_demo
     from app.segments import rules as segment_rules
-    from challenges import admin_api, api, badges, cli, contests, missions, models, settings, tasks
+    from challenges import (
+        admin_api,
+        api,
+        badges,
+        checks,
+        cli,
+        contests,
+        missions,
+        models,
+        settings,
+        tasks,
+    )
     from challenges.common import EXTENSION
     from challenges.errors import GameError
 
@@ -45,6 +56,7 @@ def init_app(app: Any) -> None:
         },
     }
     cli.register(app)
+    checks.register()
     segment_rules.register(
         "badges",
         fields.List(fields.Str(validate=validate.Length(max=60)), validate=validate.Length(min=1)),
