@@ -125,10 +125,13 @@ def test_without_a_return_window_the_reward_is_available_at_once(app, client, pr
 def test_a_refund_inside_the_window_takes_the_reward_and_badge_back_once(app, client, program):
     make_badge(client, program, "regular")
     ch = make_challenge(client, program, target=2, reward_badge_code="regular", **_fixed())
+    board = make_contest(client, program)
     member = signup(client)
     a = purchase(client, program, member.card_number, "10.00").get_json()
     b = purchase(client, program, member.card_number, "10.00").get_json()
     assert ledger_total(app, "challenge") == 100
+    you = f"/api/v1/contests/{board['id']}/leaderboard"
+    assert client.get(you, headers=member.headers).get_json()["you"]["score"] == 20 + 100
     _refund(client, program, a["id"], "4.00")  # partial: the purchase still counts
     assert ledger_total(app, "challenge") == 100
     _refund(client, program, b["id"])  # below the goal: the reward goes
@@ -146,6 +149,8 @@ def test_a_refund_inside_the_window_takes_the_reward_and_badge_back_once(app, cl
     (completion,) = _completions(app)
     assert completion.reversed_at is not None
     assert client.get("/api/v1/me/badges", headers=member.headers).get_json() == []
+    # The points contest lost the purchases' points and the reward's alike.
+    assert client.get(you, headers=member.headers).get_json()["you"]["score"] == 0
     mine = _mine(client, member, ch["id"])
     assert mine["progress"]["completed"] is False and mine["reward"]["status"] is None
     assert member_row(app, member.id)[1:] == (0, 0)
