@@ -6,6 +6,7 @@ from app.auth.guards import admin_required, current_user, user_required
 from app.auth.schemas import PasswordChangeSchema, UserListArgs, UserSchema, UsersPageSchema
 from app.extensions import limiter
 from app.members.pages import decode_cursor, encode_cursor
+from app.openapi import errors
 
 blp = Blueprint(
     "accounts", __name__, url_prefix="/api/v1", description="Passwords and operators' logins"
@@ -22,6 +23,7 @@ blp = Blueprint(
     deduct_when=throttle.failed_with("current_password_wrong"),
 )
 @blp.arguments(PasswordChangeSchema)
+@errors(403, "current_password_wrong")
 @blp.response(204)
 def change_password(data):
     """Change your password with the current one (403 `current_password_wrong`; failures count
@@ -34,6 +36,7 @@ def change_password(data):
 @blp.route("/admin/users", methods=["GET"])
 @admin_required
 @blp.arguments(UserListArgs, location="query")
+@errors(400, "invalid_cursor")
 @blp.response(200, UsersPageSchema)
 def list_users(args):
     """Logins of every role, newest first; filter by `role` or an exact `email`."""
@@ -47,6 +50,7 @@ def list_users(args):
 
 @blp.route("/admin/users/<user_id>", methods=["GET"])
 @admin_required
+@errors(404, "user_not_found")
 @blp.response(200, UserSchema)
 def get_user(user_id):
     return users.get_user(user_id)
@@ -54,6 +58,8 @@ def get_user(user_id):
 
 @blp.route("/admin/users/<user_id>/deactivate", methods=["POST"])
 @admin_required
+@errors(404, "user_not_found")
+@errors(409, "cannot_deactivate_self", "last_admin")
 @blp.response(200, UserSchema)
 def deactivate(user_id):
     """The login stops working and its sessions end at once. 409 `cannot_deactivate_self`,
@@ -63,6 +69,7 @@ def deactivate(user_id):
 
 @blp.route("/admin/users/<user_id>/reactivate", methods=["POST"])
 @admin_required
+@errors(404, "user_not_found")
 @blp.response(200, UserSchema)
 def reactivate(user_id):
     """Logging in works again (the ended sessions stay ended)."""

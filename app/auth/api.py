@@ -107,6 +107,7 @@ def password_reset(data):
 @blp.route("/password-reset/confirm", methods=["POST"])
 @limiter.limit(throttle.setting("PASSWORD_RESET_RATE_LIMIT"))
 @blp.arguments(PasswordResetConfirmSchema)
+@errors(400, "reset_token_invalid")
 @blp.response(204)
 def password_reset_confirm(data):
     """Set a new password with the mailed token (once, before it expires); every session of
