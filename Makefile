@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format bench worker beat clean
+.PHONY: run test fuzz lint format bench worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ format: $(DEV_STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Schemathesis against the app on PostgreSQL (TEST_DATABASE_URL) as an admin, staff, a member
+# and a till's API key; a fixed seed, a few minutes. Exceptions: tests/fuzz/baseline.toml.
+fuzz: $(DEV_STAMP)
+	@test -n "$$TEST_DATABASE_URL" || { echo "make fuzz needs TEST_DATABASE_URL (PostgreSQL)"; exit 1; }
+	$(BIN)/pytest -m fuzz -p no:logging --tb=short -o timeout=600 tests/fuzz
 
 bench: $(DEV_STAMP)
 	@for b in bench/earn.py bench/passes.py bench/games.py bench/fanout.py; do \

@@ -40,6 +40,8 @@ DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 _AUTH_ATTR = "_api_auth"
 _ERRORS_ATTR = "_api_errors"
+_IDEMPOTENT_ATTR = "_api_idempotent"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class ErrorDetailSchema(Schema):
@@ -74,6 +76,10 @@ _AUTH_ERRORS = {
     403: ("forbidden",),
 }
 _EVERY_OPERATION = {422: ("invalid_characters",)}
+_IDEMPOTENCY_ERRORS = {
+    400: ("idempotency_key_required", "idempotency_key_invalid"),
+    409: ("idempotency_key_reused",),
+}
 # What the guards themselves refuse beyond the token: an ended membership, an inactive store.
 _GUARD_ERRORS = {("member",): {409: ("membership_ended",)}, ("staff",): {409: ("store_inactive",)}}
 
@@ -89,6 +95,12 @@ def errors(status: int, *codes: str) -> Callable[[F], F]:
         return view
 
     return decorate
+
+
+def idempotent(view: F) -> F:
+    """Document the Idempotency-Key header the view requires (app.idempotency) and its errors."""
+    setattr(view, _IDEMPOTENT_ATTR, True)
+    return view
 
 
 def requires_auth(view: F, *, api_key: bool = False, roles: Iterable[str] = ()) -> F:
@@ -145,9 +157,15 @@ class ContractPlugin(BasePlugin):
         auth = getattr(view, _AUTH_ATTR, None)
         own = getattr(view, _ERRORS_ATTR, {})
         limited = view is not None and _rate_limited(self.app, view)
+        methods = [m for m, op in operations.items() if isinstance(op, dict)]
         for method, operation in operations.items():
             if not isinstance(operation, dict):
                 continue
+            # Stable names for generated clients: `rewards_redeem`, not a path spelled out.
+            operation_id = rule.endpoint.replace(".", "_")
+            operation.setdefault(
+                "operationId", operation_id if len(methods) == 1 else f"{operation_id}_{method}"
+            )
             wanted: dict[int, list[str]] = {}
 
             def add(table: dict[int, Iterable[str]], into: dict[int, list[str]] = wanted) -> None:
@@ -175,6 +193,18 @@ class ContractPlugin(BasePlugin):
                     ).strip()
             if limited:
                 add({429: ("rate_limited",)})
+            if getattr(view, _IDEMPOTENT_ATTR, False):
+                add(_IDEMPOTENCY_ERRORS)
+                operation.setdefault("parameters", []).append(
+                    {
+                        "in": "header",
+                        "name": IDEMPOTENCY_HEADER,
+                        "required": True,
+                        "description": "Unique per intended write: a retry with the same key "
+                        "returns the first answer; the same key with another body is a 409.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    }
+                )
             add(own)
             responses = operation.setdefault("responses", {})
             for status, codes in sorted(wanted.items()):

@@ -16,7 +16,7 @@ from app.members.schemas import (
     MeSchema,
     PointsSchema,
 )
-from app.openapi import errors, replayed
+from app.openapi import errors, idempotent, replayed
 from app.schemas import CursorArgs
 from app.tiers.service import points_standing
 
@@ -88,9 +88,9 @@ def end_member(member_id):
 @blp.route("/admin/members/<member_id>/adjustments", methods=["POST"])
 @admin_required
 @blp.arguments(AdjustmentSchema)
-@errors(400, "idempotency_key_required", "idempotency_key_invalid")
+@idempotent
 @errors(404, "member_not_found")
-@errors(409, "membership_ended", "insufficient_points", "idempotency_key_reused")
+@errors(409, "membership_ended", "insufficient_points")
 @blp.response(201, EntrySchema)
 def adjust(data, member_id):
     """A manual correction, with a mandatory reason; needs an Idempotency-Key."""

@@ -12,7 +12,7 @@ from app.models_base import utcnow
 from app.offers import service
 from app.offers.models import Offer, OfferClaim
 from app.offers.schemas import ClaimSchema, MemberOfferSchema, OfferAdminSchema
-from app.openapi import errors, replayed
+from app.openapi import errors, idempotent, replayed
 from app.program.service import get_program
 from app.schemas import Augmented
 from app.segments.models import Segment
@@ -42,7 +42,7 @@ def live():
 
 @blp.route("/offers/<offer_id>/claim", methods=["POST"])
 @member_required
-@errors(400, "idempotency_key_required", "idempotency_key_invalid")
+@idempotent
 @errors(403, "offer_not_eligible")
 @errors(404, "offer_not_found")
 @errors(
@@ -51,7 +51,6 @@ def live():
     "offer_not_started",
     "offer_limit_reached",
     "offer_sold_out",
-    "idempotency_key_reused",
 )
 @blp.response(201, ClaimSchema)
 def claim(offer_id):

@@ -5,7 +5,7 @@ from app.auth.guards import store_actor, store_required
 from app.extensions import db
 from app.idempotency import require_key, run_once
 from app.members.models import Member
-from app.openapi import errors, replayed
+from app.openapi import errors, idempotent, replayed
 from app.purchases import service
 from app.purchases.schemas import (
     PurchaseCreateSchema,
@@ -23,7 +23,7 @@ blp = Blueprint(
 @blp.route("", methods=["POST"])
 @store_required
 @blp.arguments(PurchaseCreateSchema)
-@errors(400, "idempotency_key_required", "idempotency_key_invalid")
+@idempotent
 @errors(404, "member_not_found")
 @errors(
     409,
@@ -33,7 +33,6 @@ blp = Blueprint(
     "offer_claim_invalid",
     "offer_already_redeemed",
     "offer_not_redeemable_here",
-    "idempotency_key_reused",
 )
 @errors(422, "invalid_card_number", "occurred_at_out_of_range", "currency_mismatch")
 @blp.response(201, PurchaseResultSchema)
@@ -67,7 +66,7 @@ def record(data):
 @blp.route("/<purchase_id>/refunds", methods=["POST"])
 @store_required
 @blp.arguments(RefundCreateSchema)
-@errors(400, "idempotency_key_required", "idempotency_key_invalid")
+@idempotent
 @errors(404, "purchase_not_found")
 @errors(
     409, "already_refunded", "refund_exceeds_purchase", "store_inactive", "idempotency_key_reused"

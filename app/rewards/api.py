@@ -5,7 +5,7 @@ from app.auth.guards import current_member, member_required, store_actor, store_
 from app.extensions import db
 from app.idempotency import require_key, run_once
 from app.members.models import Member
-from app.openapi import errors, replayed
+from app.openapi import errors, idempotent, replayed
 from app.rewards import service
 from app.rewards.schemas import CatalogItemSchema, RedemptionSchema
 from app.schemas import Augmented
@@ -34,8 +34,8 @@ def catalog():
 @member_required
 @errors(403, "reward_not_for_tier", "not_a_member", "membership_ended")
 @errors(404, "reward_not_found")
-@errors(400, "idempotency_key_required", "idempotency_key_invalid")
-@errors(409, "insufficient_points", "out_of_stock", "reward_unavailable", "idempotency_key_reused")
+@idempotent
+@errors(409, "insufficient_points", "out_of_stock", "reward_unavailable")
 @blp.response(201, RedemptionSchema)
 def redeem(reward_id):
     """Spend points on a reward; needs an `Idempotency-Key`. Returns the code for the till."""
