@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from py_pkpass import models as pkpass
 
-from passes.apple_pass import (
+from passes.apple.dev_certs import make_dev_chain, write_dev_chain
+from passes.apple.pkpass import (
     ApplePassBuilder,
     ApplePassSettings,
     load_images,
@@ -35,9 +36,8 @@ from passes.apple_pass import (
     pass_json,
     pass_strings,
 )
-from passes.card import MemberCard, default_program
-from passes.dev_certs import make_dev_chain, write_dev_chain
-from passes.signing import PassSigner
+from passes.apple.signing import PassSigner
+from passes.cards.card import MemberCard, default_program
 
 PASS_TYPE_ID = "pass.fi.lumo.loyalty"
 TEAM_ID = "LUMO123456"

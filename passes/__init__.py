@@ -1,11 +1,27 @@
 """Apple Wallet and Google Wallet loyalty cards that update themselves.
 
-Library parts: pass building and signing (`apple_pass`, `signing`), the development chain
-(`dev_certs`), start-up checks (`checks`), the APNs client (`apns`), Google Wallet objects,
-save links and REST client (`google_objects`, `google_client`).
-Flask parts: settings, models, `service` (the only writer of the passes tables), `api` (the
-member's passes, Wallet's log for admins), `web_service` (Apple's PassKit protocol), `tasks`
-(outbox jobs: APNs pushes, Google PATCHes) and `cli` (`flask passes dev-certs`).
+One folder per wallet, in the core's shape, and the card they both show:
+
+- `cards/`: the card as plain data (`card`), its labels in every language (`labels`), text
+  colours for a tier's background (`colors`): pure rules; `service` reads the core's rows into
+  them.
+- `apple/`: the pass file (`pkpass`: pass.json, strings, manifest, zip; `signing`: the PKCS#7
+  signature), the development chain (`dev_certs`), start-up checks (`checks`), the APNs client
+  (`apns`); `models`, `service` (passes, tags, authentication), `registrations` (devices),
+  `wallet_log`, `api` (the member's pass, Wallet's log for admins), `web_service` (Apple's
+  PassKit protocol) and `tasks` (the APNs push job).
+- `google/`: the LoyaltyClass/LoyaltyObject JSON and save link (`objects`), its check against
+  Google's discovery document (`discovery`), the REST client (`client`); `models`, `service`,
+  `api` (the save link) and `tasks` (the PATCH job).
+
+Shared by both: `settings` (from app.config), `state` (what is loaded once per app: signer,
+builders, clients), `updates` (the core's events -> outbox jobs for both wallets), `metrics`
+and `cli` (`flask passes ...`).
+
+How it plugs in: the core never imports this package. `init_app` loads the settings and
+certificates, subscribes to the core's points.changed, tier.changed and member.ended events,
+and registers the blueprints through `app.register_blueprint`, so that the OpenAPI document
+and its error shape are the core's.
 """
 
 from __future__ import annotations
@@ -16,13 +32,15 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Load settings and certificates, check them, and plug the passes into the app."""
     from app import events, register_blueprint
-    from passes import models, tasks  # noqa: F401  (tables; outbox handlers)
-    from passes.api import blp
+    from passes.apple import api as apple_api
+    from passes.apple import models as apple_models  # noqa: F401  (tables)
+    from passes.apple.web_service import passkit_blueprint
     from passes.cli import register_cli
-    from passes.service import on_member_changed
+    from passes.google import api as google_api
+    from passes.google import models as google_models  # noqa: F401  (tables)
     from passes.settings import load_settings
     from passes.state import build_state
-    from passes.web_service import passkit_blueprint
+    from passes.updates import on_member_changed  # with it, both wallets' outbox handlers
 
     settings = load_settings(app)
     app.extensions["passes"] = build_state(settings)
@@ -30,6 +48,7 @@ def init_app(app: Flask) -> None:
     events.subscribe(events.TIER_CHANGED, on_member_changed)
     # An ended membership voids the passes: the same refresh carries the new state.
     events.subscribe(events.MEMBER_ENDED, on_member_changed)
-    register_blueprint(app, blp)
+    register_blueprint(app, apple_api.blp)
+    register_blueprint(app, google_api.blp)
     register_blueprint(app, passkit_blueprint(settings.web_service_prefix))
     register_cli(app)

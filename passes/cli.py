@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from passes.dev_certs import generate_dev_certs
+from passes.apple.dev_certs import generate_dev_certs
 
 
 def register_cli(app: Flask) -> None:

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 from app.ops.metrics import counter
-from passes.apns import PushResult
-from passes.google_client import WalletResult
+from passes.apple.apns import PushResult
+from passes.google.client import WalletResult
 
 APNS_PUSHES = counter(
     "loyalty_wallet_apns_pushes",

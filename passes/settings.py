@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from passes.apns import PRODUCTION_URL
-from passes.google_client import DEFAULT_BASE_URL
+from passes.apple.apns import PRODUCTION_URL
+from passes.google.client import DEFAULT_BASE_URL
 
 DEFAULTS: dict[str, str | None] = {
     # Apple: the Pass Type ID certificate (PEM), its key and Apple's WWDR G4 certificate.

@@ -18,12 +18,13 @@ from typing import Any
 from flask import current_app
 from google.auth import crypt
 
-from passes.apns import ApnsPassPusher
-from passes.apple_pass import ApplePassBuilder, ApplePassSettings, load_images
-from passes.card import ProgramInfo
-from passes.checks import Finding, load_and_check
-from passes.dev_certs import ensure_dev_chain
-from passes.google_client import (
+from passes.apple.apns import ApnsPassPusher
+from passes.apple.checks import Finding, load_and_check
+from passes.apple.dev_certs import ensure_dev_chain
+from passes.apple.pkpass import ApplePassBuilder, ApplePassSettings, load_images
+from passes.apple.signing import PassSigner
+from passes.cards.card import ProgramInfo
+from passes.google.client import (
     IssuerRateLimit,
     NotificationBudget,
     RecordingWalletClient,
@@ -31,9 +32,8 @@ from passes.google_client import (
     WalletApiClient,
     generate_dev_service_account,
 )
-from passes.google_objects import GoogleWalletSettings, issuer_signer
+from passes.google.objects import GoogleWalletSettings, issuer_signer
 from passes.settings import PassesSettings
-from passes.signing import PassSigner
 
 log = logging.getLogger("passes")
 

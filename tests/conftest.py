@@ -28,7 +28,12 @@ def _prepare_pg_schema(app: Flask) -> None:
         return
     # Every package's tables, also those of features a subset of tests never loads, so that the
     # schema made once serves the whole session.
-    for name in ("passes.models", "challenges.models", "notifications.models"):
+    for name in (
+        "passes.apple.models",
+        "passes.google.models",
+        "challenges.models",
+        "notifications.models",
+    ):
         importlib.import_module(name)
     with app.app_context():
         # Drops tables of every package, also those this run's models no longer know.

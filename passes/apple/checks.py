@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from passes.signing import PassSigner, SigningKey, load_certificate, load_private_key
+from passes.apple.signing import PassSigner, SigningKey, load_certificate, load_private_key
 
 EXPIRY_WARNING = timedelta(days=30)
 

@@ -1,4 +1,4 @@
-"""Wallet passes, the devices Wallet registered for them, Wallet's log lines, Google objects."""
+"""Apple passes, the devices Wallet registered for them, update tags and Wallet's log lines."""
 
 from __future__ import annotations
 
@@ -82,18 +82,4 @@ class PassLogEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     message: Mapped[str] = mapped_column(Text)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = created_at_column()
-
-
-class GooglePass(db.Model):
-    """A member's Google Wallet LoyaltyObject, once it exists at Google."""
-
-    __tablename__ = "google_passes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
-    object_id: Mapped[str] = mapped_column(String(200), unique=True)
-    # The available points Google last received: a PATCH that changes them may notify.
-    synced_points: Mapped[int | None]
-    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from passes import labels
-from passes.card import MemberCard, ProgramInfo
+from passes.cards import labels
+from passes.cards.card import MemberCard, ProgramInfo
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 MIME_TYPE = "application/vnd.apple.pkpass"

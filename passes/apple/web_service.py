@@ -14,8 +14,9 @@ from app.errors import ApiError
 from app.extensions import db, limiter
 from app.members.models import Member
 from app.request_hygiene import body_limit
-from passes import service
-from passes.api import pkpass_response
+from passes.apple import registrations, service
+from passes.apple.api import pkpass_response
+from passes.apple.wallet_log import store_log_lines
 from passes.state import current_state
 
 MAX_DEVICE_ID = 128
@@ -75,7 +76,7 @@ def register(device_id: str, pass_type: str, serial: str):
     """
     pass_ = service.authenticate(pass_type, serial, request.headers.get("Authorization"))
     device_id = _device_id(device_id)
-    created = service.register_device(
+    created = registrations.register_device(
         pass_, device_id, _push_token(), current_state().settings.max_devices_per_pass
     )
     return Response(status=201 if created else 200)
@@ -84,13 +85,15 @@ def register(device_id: str, pass_type: str, serial: str):
 def unregister(device_id: str, pass_type: str, serial: str):
     """Stop sending this pass's updates to the device."""
     pass_ = service.authenticate(pass_type, serial, request.headers.get("Authorization"))
-    service.unregister_device(pass_, device_id)
+    registrations.unregister_device(pass_, device_id)
     return Response(status=200)
 
 
 def updated(device_id: str, pass_type: str):
     """The device's passes changed since `passesUpdatedSince` (all without it); 204: none."""
-    found = service.updated_serials(device_id, pass_type, request.args.get("passesUpdatedSince"))
+    found = registrations.updated_serials(
+        device_id, pass_type, request.args.get("passesUpdatedSince")
+    )
     if found is None:
         return Response(status=204)
     serials, tag = found
@@ -115,7 +118,7 @@ def wallet_log():
     """Wallet's own error messages about our passes, kept for operators (bounded: see
     PASS_LOG_MAX_BODY_BYTES, PASS_LOG_MAX_LINES, PASS_LOG_MAX_LINE_CHARS)."""
     settings = current_state().settings
-    service.store_log_lines(
+    store_log_lines(
         _log_lines(), request.remote_addr, settings.log_max_lines, settings.log_max_line_chars
     )
     return Response(status=200)

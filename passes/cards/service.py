@@ -1,4 +1,7 @@
-"""From the core's rows to the plain data the pass builders take (passes.card)."""
+"""From the core's rows to the plain data the pass builders take (passes.cards.card).
+
+Reads only: a card has no table of its own; each wallet keeps what it sent in its own.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +11,12 @@ from app.members.models import Member
 from app.models_base import utcnow
 from app.program.service import get_program
 from app.tiers.service import all_tiers
-from passes.card import MemberCard, ProgramInfo, TierStyle, default_program
+from passes.cards.card import MemberCard, ProgramInfo, TierStyle, default_program
+from passes.cards.colors import text_colors
 from passes.settings import DEV_LOGO_URL, PassesSettings
 
 # Translations of the standard tier names, keyed by the English name an operator gave the tier.
 _KNOWN_TIER_NAMES = {style.names["en"]: style.names for style in default_program().tiers.values()}
-
-
-def _relative_luminance(color: str) -> float:
-    value = color.lstrip("#")
-    if len(value) == 3:
-        value = "".join(c * 2 for c in value)
-    r, g, b = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _text_colors(background: str) -> tuple[str, str]:
-    """Foreground and label colours readable on the tier's background."""
-    if _relative_luminance(background) > 0.55:
-        return "#1a1a1a", "#3a3a3a"
-    return "#ffffff", "#e6e6e6"
 
 
 def _languages(default: str, supported: tuple[str, ...]) -> tuple[str, ...]:
@@ -43,7 +32,7 @@ def program_info(settings: PassesSettings, supported_languages: tuple[str, ...])
     for tier in all_tiers():
         known = _KNOWN_TIER_NAMES.get(tier.name, {})
         names = {lang: known.get(lang, tier.name) for lang in languages} | {default: tier.name}
-        foreground, label = _text_colors(tier.color)
+        foreground, label = text_colors(tier.color)
         tiers[tier.code] = TierStyle(
             code=tier.code,
             names=names,

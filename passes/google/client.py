@@ -23,7 +23,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from passes import google_schema
+from passes.google import discovery
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ class RecordingWalletClient:
     def _record(
         self, method: str, path: str, body: Mapping[str, Any] | None, schema: str, partial: bool
     ) -> None:
-        problems = tuple(google_schema.validate(body, schema, partial)) if body else ()
+        problems = tuple(discovery.validate(body, schema, partial)) if body else ()
         for problem in problems:
             log.warning("Google Wallet %s %s: %s", method, path, problem)
         self.calls.append(RecordedCall(method, path, json.loads(json.dumps(body)), problems))

@@ -13,8 +13,8 @@ from typing import Any
 from google.auth import crypt
 from google.auth import jwt as google_jwt
 
-from passes import labels
-from passes.card import MemberCard, ProgramInfo
+from passes.cards import labels
+from passes.cards.card import MemberCard, ProgramInfo
 
 SAVE_URL_PREFIX = "https://pay.google.com/gp/v/save/"
 # Google ids: "<issuer id>.<suffix>", the suffix of letters, digits, '.', '_' or '-'.

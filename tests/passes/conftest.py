@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-import passes.models  # noqa: F401  (the PostgreSQL schema is made from every model imported)
+# The PostgreSQL schema is made from every model imported.
+import passes.apple.models
+import passes.google.models  # noqa: F401
 from app.extensions import db
-from passes.apple_pass import ApplePassSettings, load_images
-from passes.card import MemberCard, ProgramInfo, default_program
-from passes.dev_certs import (
+from passes.apple.dev_certs import (
     DevChain,
     DevChainPaths,
     dev_chain_paths,
@@ -23,8 +23,10 @@ from passes.dev_certs import (
     make_dev_chain,
     write_dev_chain,
 )
-from passes.google_client import generate_dev_service_account
-from passes.signing import PassSigner
+from passes.apple.pkpass import ApplePassSettings, load_images
+from passes.apple.signing import PassSigner
+from passes.cards.card import MemberCard, ProgramInfo, default_program
+from passes.google.client import generate_dev_service_account
 from tests.conftest import _truncate_pg, make_app
 from tests.fakes.apns import FakeApns, make_server_tls
 from tests.fakes.google_wallet import FakeGoogleWallet

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from passes.apns import ApnsPassPusher, PushOutcome, classify
+from passes.apple.apns import ApnsPassPusher, PushOutcome, classify
 from tests.fakes.apns import FakeApns, make_server_tls
 
 PASS_TYPE_ID = "pass.fi.lumo.loyalty"

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from passes import labels
-from passes.apple_pass import (
+from passes.apple.dev_certs import write_dev_chain
+from passes.apple.pkpass import (
     MIME_TYPE,
     build_pkpass,
     hex_to_rgb,
     load_images,
     pass_json,
 )
-from passes.card import ProgramInfo, default_program
-from passes.dev_certs import write_dev_chain
-from passes.signing import PassSigner
-from passes.tokens import new_authentication_token, tokens_match
+from passes.apple.signing import PassSigner
+from passes.apple.tokens import new_authentication_token, tokens_match
+from passes.cards import labels
+from passes.cards.card import ProgramInfo, default_program
 
 STRINGS_LINE = re.compile(r'^"((?:[^"\\]|\\.)*)" = "((?:[^"\\]|\\.)*)";$')
 

@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from app.config import TestConfig
-from passes.checks import check_web_service_url
+from passes.apple.checks import check_web_service_url
 from passes.settings import DEV_WEB_SERVICE_URL
 from tests.support import seed_program, signup
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from passes.models import AppleDevice, AppleRegistration, PassLogEntry
+from passes.apple.models import AppleDevice, AppleRegistration, PassLogEntry
 from tests.passes.device import Device, WalletPass
 from tests.support import bearer, purchase, signup
 
@@ -47,7 +47,7 @@ def mallory(client, program):
 
 def registrations(app, pass_: WalletPass | None = None) -> list[tuple[str, str]]:
     """(device library id, push token) of every registration, or of one pass's."""
-    from passes.models import ApplePass
+    from passes.apple.models import ApplePass
 
     with app.app_context():
         query = (

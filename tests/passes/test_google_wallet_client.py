@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import jwt
 import pytest
 
-from passes.google_client import (
+from passes.google.client import (
     IssuerRateLimit,
     NotificationBudget,
     RecordingWalletClient,
@@ -19,7 +19,7 @@ from passes.google_client import (
     generate_dev_service_account,
     sync_loyalty_object,
 )
-from passes.google_objects import (
+from passes.google.objects import (
     GoogleWalletSettings,
     loyalty_class,
     loyalty_object,
@@ -193,7 +193,7 @@ def test_recording_client_records_and_flags_schema_problems(
 ):
     # Alembic's env.py runs logging.config.fileConfig, which disables every logger that exists
     # by then when other suites run migrations first; this test is about our warning.
-    monkeypatch.setattr(logging.getLogger("passes.google_client"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("passes.google.client"), "disabled", False)
     recorder = RecordingWalletClient()
     assert recorder.insert_loyalty_class(loyalty_class(program_info, settings)).ok
     assert recorder.insert_loyalty_object(loyalty_object(program_info, card, settings)).ok

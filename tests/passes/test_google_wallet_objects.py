@@ -10,9 +10,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from passes import google_schema
-from passes.google_client import generate_dev_service_account
-from passes.google_objects import (
+from passes.google import discovery
+from passes.google.client import generate_dev_service_account
+from passes.google.objects import (
     GoogleWalletSettings,
     issuer_signer,
     loyalty_class,
@@ -42,15 +42,15 @@ def translations(localized: dict) -> dict[str, str]:
 
 
 def test_discovery_document_is_the_one_google_api_python_client_ships():
-    assert google_schema.DISCOVERY_PATH.is_file()
-    assert "site-packages" in str(google_schema.DISCOVERY_PATH)
-    assert {"LoyaltyClass", "LoyaltyObject"} <= google_schema.discovery_schemas().keys()
-    assert set(google_schema.required_properties("LoyaltyObject")) >= {"id", "classId", "state"}
+    assert discovery.DISCOVERY_PATH.is_file()
+    assert "site-packages" in str(discovery.DISCOVERY_PATH)
+    assert {"LoyaltyClass", "LoyaltyObject"} <= discovery.discovery_schemas().keys()
+    assert set(discovery.required_properties("LoyaltyObject")) >= {"id", "classId", "state"}
 
 
 def test_loyalty_class_validates_and_is_sent_for_review(program_info, settings):
     body = loyalty_class(program_info, settings)
-    assert google_schema.validate(body, "LoyaltyClass") == []
+    assert discovery.validate(body, "LoyaltyClass") == []
     assert body["id"] == f"{ISSUER}.loyalty"
     assert body["reviewStatus"] == "UNDER_REVIEW"
     assert body["programName"] == program_info.name
@@ -72,7 +72,7 @@ def test_loyalty_class_needs_a_logo_url(program_info, settings):
 
 def test_loyalty_object_validates_and_carries_the_members_data(program_info, card, settings):
     body = loyalty_object(program_info, card, settings)
-    assert google_schema.validate(body, "LoyaltyObject") == []
+    assert discovery.validate(body, "LoyaltyObject") == []
     assert body["id"] == f"{ISSUER}.p_7Yc2kQ9xWm"
     assert body["classId"] == f"{ISSUER}.loyalty"
     assert body["accountId"] == card.card_number
@@ -104,13 +104,13 @@ def test_ended_membership_changes_the_state(program_info, card, settings):
     expired = loyalty_object(program_info, expired_card, settings, now=now)
     assert expired["state"] == "EXPIRED"
     assert expired["validTimeInterval"]["end"]["date"] == "2029-12-31T00:00:00+00:00"
-    assert google_schema.validate(expired, "LoyaltyObject") == []
+    assert discovery.validate(expired, "LoyaltyObject") == []
 
 
 def test_patch_body_holds_what_points_and_tier_change(program_info, card):
     body = loyalty_object_changes(program_info, replace(card, points_available=99, tier="platinum"))
-    assert google_schema.validate(body, "LoyaltyObject", partial=True) == []
-    assert google_schema.validate(body, "LoyaltyObject") != []  # not a whole object
+    assert discovery.validate(body, "LoyaltyObject", partial=True) == []
+    assert discovery.validate(body, "LoyaltyObject") != []  # not a whole object
     assert body["loyaltyPoints"]["balance"] == {"int": 99}
     assert {"id", "classId", "barcode", "accountId"}.isdisjoint(body)
 
@@ -132,13 +132,13 @@ def test_patch_body_holds_what_points_and_tier_change(program_info, card):
 def test_validator_reports_what_google_would_reject(program_info, settings, mutate, expected):
     body = json.loads(json.dumps(loyalty_class(program_info, settings)))
     mutate(body)
-    errors = google_schema.validate(body, "LoyaltyClass")
+    errors = discovery.validate(body, "LoyaltyClass")
     assert any(expected in e for e in errors), errors
 
 
 def test_validator_checks_integer_ranges(program_info, card, settings):
     body = loyalty_object(program_info, replace(card, points_available=2**31), settings)
-    errors = google_schema.validate(body, "LoyaltyObject")
+    errors = discovery.validate(body, "LoyaltyObject")
     assert errors == ["LoyaltyObject.loyaltyPoints.balance.int: 2147483648 does not fit int32"]
 
 

@@ -9,14 +9,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from passes.checks import check_material, check_pass_setup, check_web_service_url
-from passes.dev_certs import (
+from passes.apple.checks import check_material, check_pass_setup, check_web_service_url
+from passes.apple.dev_certs import (
     generate_dev_certs,
     make_dev_chain,
     make_pass_certificate,
     private_key_pem,
 )
-from passes.signing import load_private_key
+from passes.apple.signing import load_private_key
 
 PASS_TYPE_ID = "pass.fi.lumo.loyalty"
 TEAM_ID = "LUMO123456"

@@ -15,10 +15,11 @@ from app.extensions import db
 from app.ledger.service import release_due
 from app.models_base import utcnow
 from app.outbox import OutboxJob
-from passes import google_schema
-from passes.dev_certs import dev_chain_paths
-from passes.models import AppleRegistration, GooglePass
-from passes.signing import load_certificate
+from passes.apple.dev_certs import dev_chain_paths
+from passes.apple.models import AppleRegistration
+from passes.apple.signing import load_certificate
+from passes.google import discovery
+from passes.google.models import GooglePass
 from tests.passes.conftest import APP_PASS_TYPE_ID, GOOGLE_ISSUER, GOOGLE_ORIGIN
 from tests.passes.device import Device, WalletPass, field, pass_json
 from tests.support import bearer, purchase, signup
@@ -240,9 +241,9 @@ def test_the_save_link_is_a_short_jwt_signed_with_the_issuer_key(
     # The class and the object exist at Google before anyone follows the link.
     loyalty_class = fake_google.classes[class_id]
     assert loyalty_class["reviewStatus"] == "UNDER_REVIEW"
-    assert google_schema.validate(loyalty_class, "LoyaltyClass") == []
+    assert discovery.validate(loyalty_class, "LoyaltyClass") == []
     saved = fake_google.objects[body["object_id"]]
-    assert google_schema.validate(saved, "LoyaltyObject") == []
+    assert discovery.validate(saved, "LoyaltyObject") == []
     assert saved["accountId"] == member.card_number
     assert saved["barcode"]["value"] == member.card_number
     assert saved["loyaltyPoints"]["balance"] == {"int": 0}
@@ -255,7 +256,7 @@ def test_the_save_link_is_a_short_jwt_signed_with_the_issuer_key(
 
 
 def fake_google_other_key() -> bytes:
-    from passes.google_client import generate_dev_service_account
+    from passes.google.client import generate_dev_service_account
 
     return generate_dev_service_account("someone-else")["private_key"].encode()
 

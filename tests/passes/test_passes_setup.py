@@ -20,9 +20,9 @@ from flask import Flask
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from passes.checks import check_pass_setup
-from passes.dev_certs import dev_chain_paths
-from passes.signing import load_certificate
+from passes.apple.checks import check_pass_setup
+from passes.apple.dev_certs import dev_chain_paths
+from passes.apple.signing import load_certificate
 from tests.conftest import _truncate_pg, make_app
 from tests.passes.conftest import APP_PASS_TYPE_ID, APP_TEAM_ID, WEB_SERVICE_URL
 from tests.support import purchase, signup
@@ -274,7 +274,7 @@ def test_the_web_service_is_mounted_where_the_web_service_url_points(tmp_path, c
 
 
 def test_the_development_chain_is_remade_when_the_pass_type_changes(tmp_path):
-    from passes.dev_certs import ensure_dev_chain
+    from passes.apple.dev_certs import ensure_dev_chain
 
     first = ensure_dev_chain(tmp_path, "pass.first.loyalty", "TEAMONE001")
     before = first.certificate.read_bytes()

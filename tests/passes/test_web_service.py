@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from passes.apple_pass import MIME_TYPE
-from passes.models import AppleDevice, AppleRegistration, PassLogEntry
+from passes.apple.models import AppleDevice, AppleRegistration, PassLogEntry
+from passes.apple.pkpass import MIME_TYPE
 from tests.passes.conftest import APP_PASS_TYPE_ID, WEB_SERVICE_URL
 from tests.passes.device import Device, WalletPass, field, pass_json
 from tests.support import bearer, purchase, signup

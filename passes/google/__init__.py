@@ -1,0 +1,1 @@
+"""Google Wallet: the LoyaltyClass and LoyaltyObjects, the save link, PATCHes on change."""
