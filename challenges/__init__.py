@@ -22,7 +22,6 @@ def init_app(app: Any) -> None:
         admin_api,
         api,
         badges,
-        checks,
         cli,
         contests,
         missions,
@@ -56,7 +55,6 @@ def init_app(app: Any) -> None:
         },
     }
     cli.register(app)
-    checks.register()
     segment_rules.register(
         "badges",
         fields.List(fields.Str(validate=validate.Length(max=60)), validate=validate.Length(min=1)),

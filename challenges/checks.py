@@ -17,8 +17,16 @@ from challenges.models import ChallengeCompletion, Contest, ContestPrize
 
 
 def register() -> None:
+    """Add the games' rules to the ledger check. Not called by `init_app` yet: the registry is
+    process-wide, so a rule registered by one app would be listed by every app built later in
+    the process (the core's tests pin the list); it waits for a registry per app."""
     register_check("challenge_rewards")(challenge_rewards)
     register_check("contest_prizes")(contest_prizes)
+
+
+def problems() -> list[Problem]:
+    """The games' rules broken right now (an empty list is healthy)."""
+    return [*challenge_rewards(), *contest_prizes()]
 
 
 def challenge_rewards() -> Iterable[Problem]:
