@@ -13,6 +13,7 @@ from app.ledger.checks import Problem, register_check
 from app.ledger.models import LedgerEntry
 from app.ledger.service import reversal_key
 from challenges.common import enabled
+from challenges.contests import CLOSED
 from challenges.models import ChallengeCompletion, Contest, ContestPrize
 
 
@@ -101,7 +102,7 @@ def contest_prizes() -> Iterable[Problem]:
     )
     for contest_id, status, rank, points, winner, paid, paid_to in rows:
         right = (paid or 0) == points and (not points or paid_to == winner)
-        if status != "closed" or not right:
+        if status != CLOSED or not right:
             yield Problem(
                 "contest_prizes",
                 f"{contest_id}:{rank}",

@@ -18,7 +18,8 @@ def register(app: Flask) -> None:
 
     @games.command("close-contests")
     def close_contests() -> None:
-        """Close every contest whose end has passed and award its prizes (exactly once)."""
+        """Close every contest whose end has passed, and settle (pay, exactly once) every one
+        whose `settles_at` has: the ids whose status moved on."""
         from challenges.contests import close_due
 
         closed = close_due()
