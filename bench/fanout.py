@@ -18,7 +18,7 @@ commonly do.
 
 The members live in a fresh PostgreSQL database (``--db-name``, dropped and made again; the
 server is BENCH_ADMIN_DSN's). Each variant's clock starts with the segment's real SQL query (the
-app's ``notifications.campaigns.recipients``: the compiled segment rules joined to consent and
+app's ``notifications.delivery.fanout.recipients``: the compiled segment rules joined to consent and
 active devices) and stops at the last answer. A last run, ``app pipeline``, sends a campaign
 through the app itself: the fan-out writes 100,000 deliveries and their send jobs, and the
 outbox's jobs (run in-process) claim, send and record them with the configured sender.
@@ -49,10 +49,10 @@ import firebase_admin  # noqa: E402
 import httpx  # noqa: E402
 
 from bench._pg import fresh_database  # noqa: E402
-from notifications.firebase import initialize, point_at  # noqa: E402
-from notifications.outcomes import Outcome  # noqa: E402
-from notifications.push import Push  # noqa: E402
-from notifications.sender import FcmSender, Mode  # noqa: E402
+from notifications.sending.fcm import FcmSender, Mode  # noqa: E402
+from notifications.sending.firebase import initialize, point_at  # noqa: E402
+from notifications.sending.outcomes import Outcome  # noqa: E402
+from notifications.sending.push import Push  # noqa: E402
 from notifications.texts import PushText, localized  # noqa: E402
 from tests.fakes.fcm import FakeFcm  # noqa: E402
 
@@ -124,7 +124,8 @@ def populate(n: int) -> dict:
     from app.seed import ensure_tiers
     from app.segments.models import Segment
     from app.tiers.models import Tier
-    from notifications.models import Campaign, Device
+    from notifications.campaigns.models import Campaign
+    from notifications.devices.models import Device
 
     ensure_tiers()
     tiers = dict(db.session.execute(select(Tier.code, Tier.id)).all())
@@ -192,7 +193,7 @@ def populate(n: int) -> dict:
 
 def new_campaign(segment_id: int, name: str):
     from app.extensions import db
-    from notifications.models import Campaign
+    from notifications.campaigns.models import Campaign
 
     campaign = Campaign(
         name=name,
@@ -208,7 +209,7 @@ def new_campaign(segment_id: int, name: str):
 
 def campaign_in(campaign_id: int):
     from app.extensions import db
-    from notifications.models import Campaign
+    from notifications.campaigns.models import Campaign
 
     return db.session.get(Campaign, campaign_id)
 
@@ -217,8 +218,8 @@ def select_segment(campaign) -> list[Recipient]:
     """The segment's members with their devices, by the app's own one SQL query."""
     from app.extensions import db
     from app.members.models import Member
-    from notifications.campaigns import recipients
-    from notifications.models import Device
+    from notifications.delivery.fanout import recipients
+    from notifications.devices.models import Device
 
     stmt = recipients(campaign, None).add_columns(Member.public_id, Device.fid, Device.token)
     return [
@@ -387,8 +388,8 @@ def make_app(url: str, fake: FakeFcm, sa_path: Path):
 def run_pipeline(app, fake: FakeFcm, n: int, segment_id: int) -> dict:
     """A campaign through the app: fan-out, deliveries, send jobs, results recorded."""
     from app.extensions import db
-    from notifications.campaigns import counts, request_send
-    from notifications.delivery import close_senders, current_sender
+    from notifications.campaigns.service import counts, request_send
+    from notifications.state import close_senders, current_sender
 
     with app.app_context():
         campaign = new_campaign(segment_id, "pipeline")

@@ -1,47 +1,59 @@
 """Push notifications: devices, Firebase Cloud Messaging, campaigns and their pacing.
 
-The library parts stand alone: ``push`` (a push and its FCM message), ``sender`` and
-``outcomes`` (sending through firebase-admin and reading the results), ``firebase`` (setup),
-``pacing`` (quiet hours, daily cap) and ``texts`` (language choice, templates). ``init_app``
-plugs the rest into the core: ``models``, the member and admin endpoints (``api``,
-``admin_api``), campaigns' fan-out (``campaigns``), sending (``delivery``), transactional pushes
-on the core's events (``transactional``) and the demo (``demo``).
+One folder per domain, in the core's shape:
+
+- ``devices/``: the member's app installations (register with a cap, list, unregister);
+- ``campaigns/``: the operators' marketing pushes to a segment, sent now or at a time, counted;
+- ``delivery/``: one push to one device: a campaign's fan-out, the send jobs, the outcomes
+  recorded, the sweep, the opens the app reports;
+- ``transactional/``: pushes about the member's own activity, on the core's events, behind the
+  member's switches;
+- ``sending/``: FCM through firebase-admin, with no Flask and no database (the push and its
+  message, the senders, the outcomes).
+
+Pure rules sit beside them in modules of their own: ``pacing`` (quiet hours, daily cap),
+``texts`` (language choice, templates) and ``messages`` (the transactional texts). Shared:
+``settings`` (from app.config), ``state`` (the app's sender), ``metrics``, ``tables`` (every
+table in one import) and ``demo``.
+
+How it plugs in: the core never imports this package. ``init_app`` reads the settings, loads
+the tables and the background jobs (outbox handlers, beat tasks), registers the blueprints
+through ``app.register_blueprint`` (so the OpenAPI document and its error shape are the
+core's), subscribes to the core's events and adds its part of the demo.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Flask
 
 
-def init_app(app: Any) -> None:
+def init_app(app: Flask) -> None:
     from app import register_blueprint
     from app.extensions import celery
     from app.seed import register_demo
-    from notifications import (
-        admin_api,
-        api,
-        campaigns,
-        delivery,
-        demo,
-        models,
-        settings,
-        transactional,
-    )
+    from notifications import demo, settings, state, tables
+    from notifications.campaigns import api as campaigns_api
+    from notifications.delivery import api as delivery_api
+    from notifications.delivery import tasks as delivery_tasks
+    from notifications.devices import api as devices_api
+    from notifications.transactional import api as transactional_api
+    from notifications.transactional import subscribers
+    from notifications.transactional import tasks as transactional_tasks
 
-    del models, campaigns  # imported for their tables and outbox handlers
+    del tables  # imported for its tables
     settings.configure(app.config)
-    app.extensions[delivery.EXTENSION] = {"sender": None}
-    register_blueprint(app, api.blp)
-    register_blueprint(app, admin_api.blp)
+    state.install(app)
+    for module in (devices_api, transactional_api, delivery_api, campaigns_api):
+        register_blueprint(app, module.blp)
     # Process-wide registrations; `subscribe` ignores a handler it already has.
-    transactional.subscribe()
+    subscribers.subscribe()
     celery.conf.beat_schedule = {
         **(celery.conf.beat_schedule or {}),
         "push-offer-reminders": {
-            "task": transactional.REMINDERS_TASK,
+            "task": transactional_tasks.REMINDERS_TASK,
             "schedule": float(settings.integer(app.config, "PUSH_OFFER_REMINDER_INTERVAL_SECONDS")),
         },
-        "push-sweep": {"task": transactional.SWEEP_TASK, "schedule": 600.0},
+        "push-sweep": {"task": delivery_tasks.SWEEP_TASK, "schedule": 600.0},
     }
     register_demo(demo.seed_demo)
 

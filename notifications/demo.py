@@ -12,10 +12,14 @@ from app.members.models import Member
 from app.models_base import utcnow
 from app.offers.models import Offer
 from app.segments.models import Segment
-from notifications.campaigns import counts, fan_out
-from notifications.delivery import send_deliveries
-from notifications.models import Campaign, Delivery, Device
-from notifications.sender import LoggingSender
+from notifications.campaigns.models import Campaign
+from notifications.campaigns.service import counts
+from notifications.delivery.fanout import fan_out
+from notifications.delivery.models import Delivery
+from notifications.delivery.service import send_deliveries
+from notifications.devices.models import Device
+from notifications.sending.sender import LoggingSender
+from notifications.state import enabled
 
 CAMPAIGN_NAME = "Weekend double points (demo)"
 OFFER_TITLE = {
@@ -53,8 +57,6 @@ def _summary(campaign: Campaign) -> dict:
 
 def seed_demo() -> dict:
     """Idempotent: a second run finds the campaign and changes nothing."""
-    from notifications.transactional import enabled
-
     if not enabled():  # the core's demo runs every registered part, in any app
         return {}
     campaign = db.session.scalar(select(Campaign).where(Campaign.name == CAMPAIGN_NAME))

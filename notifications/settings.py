@@ -79,7 +79,7 @@ def integer(config: Mapping[str, Any], key: str) -> int:
 
 
 def sender_environment(config: Mapping[str, Any]) -> dict[str, str]:
-    """What notifications.firebase.create_sender reads, taken from the app's config."""
+    """What notifications.sending.factory.create_sender reads, from the app's config."""
     keys = (
         "FIREBASE_CREDENTIALS_FILE",
         "FCM_SEND_MODE",

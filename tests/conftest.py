@@ -32,7 +32,7 @@ def _prepare_pg_schema(app: Flask) -> None:
         "passes.apple.models",
         "passes.google.models",
         "challenges.models",
-        "notifications.models",
+        "notifications.tables",
     ):
         importlib.import_module(name)
     with app.app_context():

@@ -1,62 +1,16 @@
-"""What goes in and out over HTTP for devices, preferences and campaigns."""
+"""What goes in and out over HTTP for campaigns."""
 
 from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.schemas import StrictSchema, localized_texts
-from notifications.models import PLATFORMS, TRANSACTIONAL_KINDS
+from app.offers.models import Offer
+from app.schemas import PublicId, StrictSchema, localized_texts
+from app.segments.models import Segment
+from notifications.campaigns.models import CAMPAIGN_STATUSES
 from notifications.texts import TemplateError, check_template
 
 DEEP_LINK = validate.Regexp(r"^[a-z][a-z0-9+.-]*://\S+$", error="Must be a URL such as app://x.")
-
-
-class DeviceInSchema(StrictSchema):
-    fid = fields.Str(
-        validate=validate.Length(min=1, max=255),
-        metadata={"description": "The app instance's Firebase installation ID (preferred)."},
-    )
-    token = fields.Str(
-        validate=validate.Length(min=1, max=512),
-        metadata={"description": "A legacy FCM registration token, for apps without a fid."},
-    )
-    platform = fields.Str(required=True, validate=validate.OneOf(PLATFORMS))
-    app_version = fields.Str(allow_none=True, validate=validate.Length(max=40))
-
-    @validates_schema
-    def _an_address(self, data: dict, **_kwargs) -> None:
-        if not data.get("fid") and not data.get("token"):
-            raise ValidationError("Give the device's fid or its registration token.", "fid")
-
-
-class DeviceSchema(StrictSchema):
-    id = fields.Str(attribute="public_id")
-    platform = fields.Str()
-    app_version = fields.Str(allow_none=True)
-    addressed_by = fields.Function(lambda d: "fid" if d.fid else "token")
-    active = fields.Bool()
-    created_at = fields.DateTime()
-    last_seen_at = fields.DateTime()
-
-
-class PreferencesSchema(StrictSchema):
-    points_earned = fields.Bool()
-    tier_changed = fields.Bool()
-    challenge_completed = fields.Bool()
-    contest_won = fields.Bool()
-    offer_expiring = fields.Bool()
-
-
-class PreferencesPatchSchema(PreferencesSchema):
-    @validates_schema
-    def _something(self, data: dict, **_kwargs) -> None:
-        if not data:
-            raise ValidationError(f"Give at least one of {', '.join(TRANSACTIONAL_KINDS)}.")
-
-
-class OpenedSchema(StrictSchema):
-    id = fields.Str()
-    opened_at = fields.DateTime()
 
 
 def _localized(max_length: int) -> fields.Dict:
@@ -89,28 +43,36 @@ class CampaignInSchema(StrictSchema):
 
 
 class CountsSchema(StrictSchema):
-    targeted = fields.Int()
-    members = fields.Int()
-    sent = fields.Int()
-    failed = fields.Int()
-    token_removed = fields.Int()
-    expired = fields.Int()
-    skipped = fields.Int()
-    opened = fields.Int()
-    scheduled = fields.Int()
-    pending = fields.Int()
+    """What became of the campaign's pushes so far (one per device)."""
+
+    targeted = fields.Int(required=True, metadata={"description": "Deliveries made."})
+    members = fields.Int(required=True, metadata={"description": "Members they go to."})
+    sent = fields.Int(required=True)
+    failed = fields.Int(required=True)
+    token_removed = fields.Int(
+        required=True, metadata={"description": "FCM no longer knows the device: retired."}
+    )
+    expired = fields.Int(required=True, metadata={"description": "Its offer ended first."})
+    skipped = fields.Int(required=True)
+    opened = fields.Int(required=True)
+    scheduled = fields.Int(
+        required=True, metadata={"description": "Waiting for quiet hours or the daily cap."}
+    )
+    pending = fields.Int(required=True, metadata={"description": "Due, not sent yet."})
 
 
 class CampaignSchema(StrictSchema):
-    id = fields.Str()
-    name = fields.Str()
-    title = fields.Dict()
-    body = fields.Dict()
-    segment_id = fields.Str(allow_none=True)
-    offer_id = fields.Str(allow_none=True)
-    deep_link = fields.Str(allow_none=True)
-    send_at = fields.DateTime(allow_none=True)
-    status = fields.Str()
-    created_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
-    counts = fields.Nested(CountsSchema)
+    """A campaign, dumped from its row with its counts beside it."""
+
+    id = fields.Str(attribute="public_id", required=True)
+    name = fields.Str(required=True)
+    title = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+    body = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+    segment_id = PublicId(Segment, allow_none=True, required=True)
+    offer_id = PublicId(Offer, allow_none=True, required=True)
+    deep_link = fields.Str(allow_none=True, required=True)
+    send_at = fields.DateTime(allow_none=True, required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(CAMPAIGN_STATUSES))
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(allow_none=True, required=True)
+    counts = fields.Nested(CountsSchema, required=True)

@@ -1,5 +1,6 @@
-"""Sending deliveries: claim the due ones, send them through the configured sender, record what
-became of each, and hand what FCM asked to retry back to the outbox.
+"""Deliveries: writing them, and sending them: claim the due ones, send them through the
+configured sender, record what became of each, and hand what FCM asked to retry back to the
+outbox. Also the opens the app reports.
 
 A batch is claimed (row locks on PostgreSQL, SQLite's single writer) inside the transaction
 that records its results. Two jobs holding the same ids therefore never both send a delivery:
@@ -11,72 +12,36 @@ the collapse key folds such a duplicate into one notification on the device.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import firebase_admin
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from app import outbox
+from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ids import new_id
 from app.members.models import Member
 from app.models_base import utcnow
 from notifications import metrics as push_metrics
 from notifications import settings
-from notifications.firebase import create_sender
-from notifications.models import CAMPAIGN_KIND, Campaign, Delivery, Device
-from notifications.outcomes import Outcome
-from notifications.push import Push
-from notifications.sender import FcmSender, LoggingSender, PushSender
+from notifications.campaigns.models import Campaign
+from notifications.delivery.models import CAMPAIGN_KIND, Delivery
+from notifications.devices.models import Device
+from notifications.sending.outcomes import Outcome
+from notifications.sending.push import Push
+from notifications.sending.sender import PushSender
+from notifications.state import current_sender
 
 log = logging.getLogger(__name__)
 
-EXTENSION = "notifications"
 SEND_TOPIC = "push.deliveries.send"
 # A job enqueued for a time may start a moment early (clock skew between workers).
 DUE_SLACK = timedelta(seconds=5)
-
-_lock = threading.Lock()
-_shared: dict[tuple, FcmSender] = {}
-
-
-def current_sender() -> PushSender:
-    """The app's sender: FcmSender with credentials (one per process and account), else a
-    LoggingSender of the app's own. Tests may put any PushSender in the app's extension."""
-    state = current_app.extensions[EXTENSION]
-    if state.get("sender") is None:
-        env = settings.sender_environment(current_app.config)
-        if not env["FIREBASE_CREDENTIALS_FILE"]:
-            state["sender"] = LoggingSender()
-        else:
-            key = (*sorted(env.items()), os.getpid())
-            with _lock:
-                sender = _shared.get(key)
-                if sender is None:
-                    sender = create_sender(env)
-                    assert isinstance(sender, FcmSender)
-                    _shared[key] = sender
-            state["sender"] = sender
-    return state["sender"]
-
-
-def close_senders() -> None:
-    """Close the process's FCM senders and their firebase-admin apps (tests, shutdown)."""
-    with _lock:
-        senders = list(_shared.values())
-        _shared.clear()
-    for sender in senders:
-        sender.close()
-        with contextlib.suppress(ValueError):
-            firebase_admin.delete_app(sender.app)
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -95,11 +60,6 @@ def enqueue_send(ids: Sequence[int], due: datetime, source: str, now: datetime) 
             dedupe_key=f"push.send:{source}:{chunk[0]}",
             delay_seconds=delay,
         )
-
-
-@outbox.handler(SEND_TOPIC)
-def send_job(payload: dict[str, Any]) -> None:
-    send_deliveries(payload["ids"])
 
 
 def send_deliveries(ids: Sequence[int], sender: PushSender | None = None) -> None:
@@ -299,3 +259,18 @@ def insert_deliveries(rows: list[dict[str, Any]]) -> None:
     stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["source", "device_id"])
     for chunk in chunks(rows, 1000):
         db.session.execute(stmt, list(chunk))
+
+
+def mark_opened(member: Member, public_id: str) -> Delivery:
+    """The app reports that the member opened a notification; the first report counts."""
+    delivery = db.session.scalar(
+        select(Delivery).where(Delivery.public_id == public_id, Delivery.member_id == member.id)
+    )
+    if delivery is None:
+        raise not_found("notification")
+    if delivery.status != "sent":
+        raise ApiError(409, "notification_not_sent", "This notification was never delivered.")
+    if delivery.opened_at is None:
+        delivery.opened_at = utcnow()
+        db.session.commit()
+    return delivery

@@ -1,4 +1,4 @@
-"""A member's devices, notification switches, and the opens the app reports."""
+"""A member's devices: registering (with a cap per member), listing, unregistering."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
 from notifications import settings
-from notifications.models import Delivery, Device, NotificationPreference
-from notifications.transactional import preferences_of
+from notifications.devices.models import Device
 
 
 def _find(fid: str | None, token: str | None) -> tuple[Device | None, Device | None]:
@@ -119,27 +118,3 @@ def devices_of(member: Member) -> list[Device]:
             select(Device).where(Device.member_id == member.id, Device.active).order_by(Device.id)
         )
     )
-
-
-def update_preferences(member: Member, changes: dict) -> NotificationPreference:
-    prefs = preferences_of(member.id)
-    for key, value in changes.items():
-        setattr(prefs, key, value)
-    db.session.merge(prefs)
-    db.session.commit()
-    return preferences_of(member.id)
-
-
-def mark_opened(member: Member, public_id: str) -> Delivery:
-    """The app reports that the member opened a notification; the first report counts."""
-    delivery = db.session.scalar(
-        select(Delivery).where(Delivery.public_id == public_id, Delivery.member_id == member.id)
-    )
-    if delivery is None:
-        raise not_found("notification")
-    if delivery.status != "sent":
-        raise ApiError(409, "notification_not_sent", "This notification was never delivered.")
-    if delivery.opened_at is None:
-        delivery.opened_at = utcnow()
-        db.session.commit()
-    return delivery

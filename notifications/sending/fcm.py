@@ -1,73 +1,36 @@
-"""Senders: the FCM one (firebase-admin) and the logging one used in development."""
+"""The FCM sender: pushes through firebase-admin, in batches, with the results sorted."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import datetime as dt
-import itertools
 import logging
 import os
 import random
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 import firebase_admin
 from firebase_admin import exceptions, messaging
 
-from notifications.outcomes import Classified, DeliveryResult, Outcome, SendReport, classify
-from notifications.push import Push, build_message
+from notifications.sending.firebase import close_async_client
+from notifications.sending.outcomes import (
+    Classified,
+    DeliveryResult,
+    Outcome,
+    SendReport,
+    classify,
+)
+from notifications.sending.push import Push, build_message
+from notifications.sending.sender import utcnow
 
 log = logging.getLogger(__name__)
 
 BATCH_LIMIT = 500  # firebase-admin refuses more messages than this in one send_each call
 Mode = Literal["async", "threads"]
 T = TypeVar("T")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class PushSender(Protocol):
-    def send(self, pushes: Sequence[Push]) -> SendReport: ...
-
-    def close(self) -> None: ...
-
-
-class LoggingSender:
-    """Logs each push and sends nothing: the development default, needs no Firebase project."""
-
-    def __init__(self, *, keep: int = 1000, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.sent: collections.deque[Push] = collections.deque(maxlen=keep)
-        self._ids = itertools.count(1)
-        self._clock = clock
-
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        now = self._clock()
-        results = []
-        for push in pushes:
-            ttl = push.time_to_live(now)
-            if ttl is not None and ttl.total_seconds() < 1:
-                results.append(DeliveryResult(push, Outcome.EXPIRED, attempts=0))
-                continue
-            build_message(push, now)  # fail here, as FCM would, on what it would refuse
-            log.info(
-                "push (not sent, logging sender) to %s…: %r / %r -> %s",
-                push.target[:12],
-                push.title,
-                push.body,
-                push.deep_link,
-            )
-            self.sent.append(push)
-            message_id = f"projects/logging/messages/{next(self._ids)}"
-            results.append(DeliveryResult(push, Outcome.SENT, attempts=1, message_id=message_id))
-        return SendReport(results)
-
-    def close(self) -> None:
-        pass
 
 
 class _LoopThread:
@@ -208,10 +171,8 @@ class FcmSender:
 
     def close(self) -> None:
         """Close the HTTP clients and the loop. The firebase app itself stays, for its owner."""
-        from notifications import firebase
-
         if self._loop.started:
-            self._loop.run(firebase.close_async_client(self.app))
+            self._loop.run(close_async_client(self.app))
         self._loop.stop()
 
     def _warm_credential(self) -> None:

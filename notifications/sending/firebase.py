@@ -1,37 +1,20 @@
-"""Setting up firebase-admin from the environment, and choosing the sender.
+"""firebase-admin apps for a service account, and the seams where this package reaches past
+the library's public API (the FCM URL, closing the async client).
 
-Environment (the core's config will carry these):
-
-- ``FIREBASE_CREDENTIALS_FILE``: path of the service-account JSON. Unset: a LoggingSender, so
-  development needs no Firebase project.
-- ``FCM_SEND_MODE``: ``async`` (default, send_each_async over HTTP/2) or ``threads`` (send_each).
-- ``FCM_BATCH_SIZE``: messages per send_each call, 1 to 500 (default 100, see bench/fanout.py).
-- ``FCM_CONCURRENT_BATCHES``: send_each_async calls in flight at once in async mode (default 1).
-- ``FCM_MAX_ATTEMPTS``: sends of one message within one call before it is handed back (default 3).
-- ``FCM_ENDPOINT``: only for tests and benchmarks: a base URL such as ``https://127.0.0.1:8443``
-  that replaces ``https://fcm.googleapis.com``. The OAuth2 token endpoint is not set here; it is
-  the ``token_uri`` inside the service-account file.
+It imports nothing of this package, so the senders (``fcm``) and the choice between them
+(``factory``) both build on it without an import circle.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 import firebase_admin
 import requests.adapters
 from firebase_admin import credentials, messaging
 
-from notifications.sender import FcmSender, LoggingSender, PushSender
-
-CREDENTIALS_ENV = "FIREBASE_CREDENTIALS_FILE"
-MODE_ENV = "FCM_SEND_MODE"
-BATCH_SIZE_ENV = "FCM_BATCH_SIZE"
-CONCURRENCY_ENV = "FCM_CONCURRENT_BATCHES"
-ENDPOINT_ENV = "FCM_ENDPOINT"
-MAX_ATTEMPTS_ENV = "FCM_MAX_ATTEMPTS"
 APP_NAME = "loyalty-push"
 FCM_HOST = "https://fcm.googleapis.com"
 
@@ -66,29 +49,6 @@ def app_name(credentials_file: str, endpoint: str | None) -> str:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def create_sender(environ: Mapping[str, str] | None = None) -> PushSender:
-    """The sender the environment asks for: FCM with credentials, else the logging one."""
-    env = os.environ if environ is None else environ
-    path = env.get(CREDENTIALS_ENV, "").strip()
-    if not path:
-        return LoggingSender()
-    mode = env.get(MODE_ENV, "async").strip() or "async"
-    if mode not in ("async", "threads"):
-        raise ValueError(f"{MODE_ENV} must be 'async' or 'threads', not {mode!r}")
-    batch_size = int(env.get(BATCH_SIZE_ENV, "") or 100)
-    concurrency = int(env.get(CONCURRENCY_ENV, "") or 1)
-    max_attempts = int(env.get(MAX_ATTEMPTS_ENV, "") or 3)
-    endpoint = env.get(ENDPOINT_ENV, "").strip() or None
-    app = initialize(path, name=app_name(path, endpoint), endpoint=endpoint)
-    return FcmSender(
-        app,
-        mode=mode,  # type: ignore[arg-type]
-        batch_size=batch_size,
-        concurrent_batches=concurrency,
-        max_attempts=max_attempts,
-    )
 
 
 # -- Library seams ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from firebase_admin import exceptions, messaging
 
-from notifications.push import Push
+from notifications.sending.push import Push
 
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"

@@ -1,42 +1,38 @@
-"""Transactional pushes: points earned, tier changed, challenge completed, contest won, offer
-ending soon. Each is localized in the member's language and behind its preference switch.
+"""Transactional pushes: the job that sends one, the member's switches, offer reminders.
 
-The event subscribers run inside the business transaction and only write an outbox job; the
-job (after commit, in the background) checks the switch, makes the deliveries and sends them.
+A push is asked for by an outbox job (``enqueue``, written by the event subscribers inside the
+business transaction); the job (after commit, in the background) checks the member's switch,
+makes the deliveries in the member's language and sends them.
 """
 
 from __future__ import annotations
 
 import math
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import exists, literal, select
 
-from app import events, outbox
-from app.extensions import celery, db
+from app import outbox
+from app.extensions import db
 from app.i18n import pick
-from app.ledger.models import LedgerEntry
 from app.members.models import Member
 from app.models_base import utcnow
 from app.offers.models import Offer, OfferClaim
 from app.program.service import get_program
 from app.tiers.models import Tier
 from notifications import messages, settings
-from notifications.delivery import EXTENSION, enqueue_send, insert_deliveries, send_deliveries
-from notifications.models import Delivery, Device, NotificationPreference
+from notifications.delivery.models import Delivery
+from notifications.delivery.service import enqueue_send, insert_deliveries, send_deliveries
+from notifications.devices.models import Device
 from notifications.pacing import member_zone, quiet_hours_end
+from notifications.transactional.models import NotificationPreference
 
 TOPIC = "push.transactional"
-CHALLENGE_COMPLETED = "challenge.completed"
-CONTEST_WON = "contest.won"
-REMINDERS_TASK = "notifications.offer_reminders"
-SWEEP_TASK = "notifications.sweep"
 
 
-def _enqueue(
+def enqueue(
     kind: str,
     member_id: int,
     source: str,
@@ -64,131 +60,12 @@ def _enqueue(
     )
 
 
-def _link(path: str) -> str:
+def link(path: str) -> str:
+    """The app's deep link to one of its screens."""
     return f"{current_app.config['PUSH_DEEP_LINK_BASE']}{path}"
 
 
-def enabled() -> bool:
-    """Whether this app runs the push feature: subscriptions are process-wide, and one process
-    (the test suite) may hold apps with and without it."""
-    return EXTENSION in current_app.extensions
-
-
-# -- event subscribers (inside the business transaction) ------------------------------------
-
-
-def on_points_changed(payload: dict[str, Any]) -> None:
-    """Points given outside a purchase (games, offers, referrals): "you earned N points"."""
-    if not enabled():
-        return
-    if payload.get("kind") not in ("earn", "bonus") or payload.get("delta", 0) <= 0:
-        return
-    # A purchase's points (base, bonus, an offer's extra) arrive as several changes; its
-    # purchase.recorded event carries their sum, so one push says it all.
-    entry = db.session.execute(
-        select(LedgerEntry.id, LedgerEntry.reference_type)
-        .where(LedgerEntry.member_id == payload["member_id"])
-        .order_by(LedgerEntry.id.desc())
-        .limit(1)
-    ).first()
-    if entry is None or entry.reference_type == "purchase":
-        return
-    _enqueue(
-        "points_earned",
-        payload["member_id"],
-        f"points:{entry.id}",
-        "points_earned",
-        {"points": payload["delta"]},
-        _link("points"),
-    )
-
-
-def on_purchase_recorded(payload: dict[str, Any]) -> None:
-    if not enabled():
-        return
-    if payload.get("points", 0) <= 0:
-        return
-    # Purchase points are pending during the return window; the push says they were earned.
-    _enqueue(
-        "points_earned",
-        payload["member_id"],
-        f"purchase:{payload['purchase_id']}",
-        "points_earned",
-        {"points": payload["points"]},
-        _link("points"),
-    )
-
-
-def on_tier_changed(payload: dict[str, Any]) -> None:
-    if not enabled():
-        return
-    up = payload.get("direction") != "down"
-    _enqueue(
-        "tier_changed",
-        payload["member_id"],
-        f"tier:{uuid.uuid4().hex}",
-        "tier_up" if up else "tier_down",
-        {"tier_code": payload["new_tier"]},
-        _link("tier"),
-    )
-
-
-def _game_name(payload: dict[str, Any]) -> Any:
-    # A name as one string or as {"en": ..., "fi": ...}; localized when the job runs.
-    return payload.get("name") or payload.get("title")
-
-
-def on_challenge_completed(payload: dict[str, Any]) -> None:
-    if not enabled():
-        return
-    ref = payload.get("challenge_id") or payload.get("id")
-    _enqueue(
-        "challenge_completed",
-        payload["member_id"],
-        f"challenge:{ref}:{payload.get('window') or ''}"
-        if ref
-        else f"challenge:{uuid.uuid4().hex}",
-        "challenge_completed",
-        {"name": _game_name(payload)},
-        _link(f"challenges/{ref}" if ref else "challenges"),
-    )
-
-
-def on_contest_won(payload: dict[str, Any]) -> None:
-    if not enabled():
-        return
-    ref = payload.get("contest_id") or payload.get("id")
-    _enqueue(
-        "contest_won",
-        payload["member_id"],
-        f"contest:{ref}" if ref else f"contest:{uuid.uuid4().hex}",
-        "contest_won",
-        {"name": _game_name(payload)},
-        _link(f"contests/{ref}" if ref else "contests"),
-    )
-
-
-def on_member_ended(payload: dict[str, Any]) -> None:
-    if not enabled():
-        return
-    db.session.execute(
-        Device.__table__.update()
-        .where(Device.member_id == payload["member_id"], Device.active)
-        .values(active=False, deactivated_reason="membership_ended")
-    )
-
-
-def subscribe() -> None:
-    events.subscribe(events.POINTS_CHANGED, on_points_changed)
-    events.subscribe(events.PURCHASE_RECORDED, on_purchase_recorded)
-    events.subscribe(events.TIER_CHANGED, on_tier_changed)
-    events.subscribe(events.MEMBER_ENDED, on_member_ended)
-    # Published by the games package; by name, so that neither imports the other.
-    events.subscribe(CHALLENGE_COMPLETED, on_challenge_completed)
-    events.subscribe(CONTEST_WON, on_contest_won)
-
-
-# -- the job -------------------------------------------------------------------------------
+# -- the member's switches -------------------------------------------------------------------
 
 
 def preferences_of(member_id: int) -> NotificationPreference:
@@ -206,6 +83,18 @@ def preferences_of(member_id: int) -> NotificationPreference:
     return prefs
 
 
+def update_preferences(member: Member, changes: dict) -> NotificationPreference:
+    prefs = preferences_of(member.id)
+    for key, value in changes.items():
+        setattr(prefs, key, value)
+    db.session.merge(prefs)
+    db.session.commit()
+    return preferences_of(member.id)
+
+
+# -- the job -------------------------------------------------------------------------------
+
+
 def _values(payload: dict[str, Any], language: str, default: str, at: datetime) -> dict:
     values = dict(payload["values"])
     if "tier_code" in values:
@@ -220,8 +109,8 @@ def _values(payload: dict[str, Any], language: str, default: str, at: datetime) 
     return values
 
 
-@outbox.handler(TOPIC)
-def transactional_job(payload: dict[str, Any]) -> None:
+def send_transactional(payload: dict[str, Any]) -> None:
+    """Run one ``enqueue``d push: to the member's active devices, unless switched off."""
     kind = payload["kind"]
     member = db.session.get(Member, payload["member_id"])
     if member is None or member.ended_at is not None:
@@ -310,28 +199,16 @@ def remind_expiring_claims(now: datetime | None = None) -> int:
         .limit(5000)
     ).all()
     for claim_id, member_id, offer_id, title, ends_at in rows:
-        _enqueue(
+        enqueue(
             "offer_expiring",
             member_id,
             f"offer_expiring:{claim_id}",
             "offer_expiring",
             {"offer": title},
-            _link(f"offers/{offer_id}"),
+            link(f"offers/{offer_id}"),
             expires_at=ends_at,
             quiet=True,
             dedupe_key=f"push.offer_expiring:{claim_id}",
         )
     db.session.commit()
     return len(rows)
-
-
-@celery.task(name=REMINDERS_TASK, ignore_result=True)
-def offer_reminders() -> int:
-    return remind_expiring_claims()
-
-
-@celery.task(name=SWEEP_TASK, ignore_result=True)
-def sweep_deliveries() -> int:
-    from notifications.delivery import sweep
-
-    return sweep()

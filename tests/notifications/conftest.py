@@ -9,8 +9,8 @@ from pathlib import Path
 import firebase_admin
 import pytest
 
-from notifications.firebase import initialize
-from notifications.sender import FcmSender
+from notifications.sending.fcm import FcmSender
+from notifications.sending.firebase import initialize
 from tests.fakes.fcm import FakeFcm, Materials
 
 _names = itertools.count(1)
@@ -63,9 +63,9 @@ def make_sender(fcm_app: firebase_admin.App) -> Iterator[Callable[..., FcmSender
 # fixtures create once per session.
 from flask import Flask  # noqa: E402
 
-import notifications.models  # noqa: E402, F401
+import notifications.tables  # noqa: E402, F401
 from app.extensions import db  # noqa: E402
-from notifications.delivery import close_senders  # noqa: E402
+from notifications.state import close_senders  # noqa: E402
 from tests.conftest import _truncate_pg, make_app  # noqa: E402
 
 

@@ -14,7 +14,7 @@ from app import outbox
 from app.extensions import db
 from app.models_base import utcnow
 from app.outbox import OutboxJob
-from notifications.models import Delivery
+from notifications.delivery.models import Delivery
 from tests.support import MemberHandle, Program, bearer, signup
 
 _n = itertools.count(1)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from notifications.delivery import EXTENSION, current_sender
-from notifications.models import Device
-from notifications.outcomes import SendReport
-from notifications.push import Push
+from notifications.devices.models import Device
+from notifications.sending.outcomes import SendReport
+from notifications.sending.push import Push
+from notifications.state import EXTENSION, current_sender
 from tests.fakes.fcm import FakeFcm
 from tests.notifications.helpers import (
     deliveries,
@@ -158,14 +158,14 @@ def test_a_send_job_retried_after_a_crash_sends_each_push_once(make_push_app, fa
 def test_a_fanout_retried_after_a_crash_makes_and_sends_each_push_once(
     make_push_app, fake_fcm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from notifications import campaigns
+    from notifications.delivery import fanout as campaign_fanout
 
     app = make_push_app()
     client = app.test_client()
     program = seed_program(app)
     phones = [member_with_device(client)[1]["fid"] for _ in range(4)]
-    monkeypatch.setattr(campaigns, "ROWS_PER_CHUNK", 2)
-    real_insert = campaigns.insert_deliveries
+    monkeypatch.setattr(campaign_fanout, "ROWS_PER_CHUNK", 2)
+    real_insert = campaign_fanout.insert_deliveries
     calls = []
 
     def insert_then_die(rows):
@@ -174,7 +174,7 @@ def test_a_fanout_retried_after_a_crash_makes_and_sends_each_push_once(
         if len(calls) == 2:
             raise RuntimeError("worker killed during the fan-out")
 
-    monkeypatch.setattr(campaigns, "insert_deliveries", insert_then_die)
+    monkeypatch.setattr(campaign_fanout, "insert_deliveries", insert_then_die)
     campaign = make_campaign(client, program)
     send_campaign(client, program, campaign["id"])
 
@@ -184,14 +184,14 @@ def test_a_fanout_retried_after_a_crash_makes_and_sends_each_push_once(
     (fanout,) = jobs(app, "push.campaign.fanout")
     assert (fanout.status, fanout.attempts) == ("pending", 1)
 
-    monkeypatch.setattr(campaigns, "insert_deliveries", real_insert)
+    monkeypatch.setattr(campaign_fanout, "insert_deliveries", real_insert)
     run_due_jobs(app)
 
     assert Counter(m["fid"] for m in fake_fcm.delivered) == dict.fromkeys(phones, 1)
     assert get_campaign(client, program, campaign["id"])["counts"]["sent"] == 4
     # Running the finished fan-out's job again changes nothing.
     with app.app_context():
-        assert campaigns.fan_out(1) == 0
+        assert campaign_fanout.fan_out(1) == 0
     assert len(fake_fcm.delivered) == 4
 
 
@@ -212,8 +212,8 @@ class Slow:
 def test_two_jobs_holding_the_same_deliveries_at_once_send_them_once(
     client, program, app, fake_fcm
 ) -> None:
-    from notifications.campaigns import fan_out
-    from notifications.delivery import send_deliveries
+    from notifications.delivery.fanout import fan_out
+    from notifications.delivery.service import send_deliveries
 
     for _ in range(3):
         member_with_device(client)

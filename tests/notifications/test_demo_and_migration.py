@@ -13,7 +13,9 @@ from sqlalchemy import create_engine, inspect, select
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from notifications.models import Campaign, Delivery, Device
+from notifications.campaigns.models import Campaign
+from notifications.delivery.models import Delivery
+from notifications.devices.models import Device
 from tests.support import bearer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from notifications.models import Device
+from notifications.devices.models import Device
 from tests.support import bearer, signup
 
 
@@ -114,7 +114,7 @@ def test_an_ended_members_device_registration_is_refused_by_the_service(app, cli
     from app.errors import ApiError
     from app.members.models import Member
     from app.members.service import end_membership
-    from notifications.devices import register_device
+    from notifications.devices.service import register_device
 
     handle = signup(client, "service@test.example")
     with app.test_request_context():

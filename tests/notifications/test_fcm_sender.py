@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from notifications.outcomes import Outcome
-from notifications.push import Push
-from notifications.sender import FcmSender
+from notifications.sending.fcm import FcmSender
+from notifications.sending.outcomes import Outcome
+from notifications.sending.push import Push
 from tests.fakes.fcm import FakeFcm
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)

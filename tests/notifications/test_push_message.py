@@ -9,7 +9,7 @@ import warnings
 import pytest
 from firebase_admin import messaging
 
-from notifications.push import MAX_TTL, Push, build_message
+from notifications.sending.push import MAX_TTL, Push, build_message
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -10,10 +10,11 @@ import firebase_admin
 import pytest
 from firebase_admin import messaging
 
-from notifications import firebase
-from notifications.outcomes import Outcome
-from notifications.push import Push
-from notifications.sender import FcmSender, LoggingSender
+from notifications.sending import factory, firebase
+from notifications.sending.fcm import FcmSender
+from notifications.sending.outcomes import Outcome
+from notifications.sending.push import Push
+from notifications.sending.sender import LoggingSender
 from tests.fakes.fcm import FakeFcm
 
 
@@ -30,14 +31,14 @@ def a_push(n: int = 1, **overrides: object) -> Push:
 
 
 def test_without_credentials_the_logging_sender_is_used() -> None:
-    assert isinstance(firebase.create_sender({}), LoggingSender)
-    assert isinstance(firebase.create_sender({firebase.CREDENTIALS_ENV: "  "}), LoggingSender)
+    assert isinstance(factory.create_sender({}), LoggingSender)
+    assert isinstance(factory.create_sender({factory.CREDENTIALS_ENV: "  "}), LoggingSender)
 
 
 def test_logging_sender_logs_and_sends_nothing(caplog: pytest.LogCaptureFixture) -> None:
     now = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
     sender = LoggingSender(clock=lambda: now)
-    with caplog.at_level(logging.INFO, logger="notifications.sender"):
+    with caplog.at_level(logging.INFO, logger="notifications.sending.sender"):
         report = sender.send([a_push(1), a_push(2, expires_at=now - dt.timedelta(seconds=1))])
     assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.EXPIRED]
     assert list(sender.sent) == [a_push(1)]
@@ -48,12 +49,12 @@ def test_credentials_in_the_environment_give_an_fcm_sender(
     fake_fcm: FakeFcm, service_account_file: Path
 ) -> None:
     env = {
-        firebase.CREDENTIALS_ENV: str(service_account_file),
-        firebase.ENDPOINT_ENV: fake_fcm.url,
-        firebase.MODE_ENV: "threads",
-        firebase.BATCH_SIZE_ENV: "250",
+        factory.CREDENTIALS_ENV: str(service_account_file),
+        factory.ENDPOINT_ENV: fake_fcm.url,
+        factory.MODE_ENV: "threads",
+        factory.BATCH_SIZE_ENV: "250",
     }
-    sender = firebase.create_sender(env)
+    sender = factory.create_sender(env)
     try:
         assert isinstance(sender, FcmSender)
         assert (sender.mode, sender.batch_size, sender.concurrent_batches) == ("threads", 250, 1)
@@ -66,9 +67,9 @@ def test_credentials_in_the_environment_give_an_fcm_sender(
 
 
 def test_unknown_send_mode_is_refused(service_account_file: Path) -> None:
-    env = {firebase.CREDENTIALS_ENV: str(service_account_file), firebase.MODE_ENV: "carrier-pigeon"}
+    env = {factory.CREDENTIALS_ENV: str(service_account_file), factory.MODE_ENV: "carrier-pigeon"}
     with pytest.raises(ValueError, match="FCM_SEND_MODE"):
-        firebase.create_sender(env)
+        factory.create_sender(env)
     with pytest.raises(ValueError):  # refused before any firebase app was made
         firebase_admin.get_app(firebase.app_name(str(service_account_file), None))
 

@@ -112,7 +112,7 @@ def test_games_events_published_by_name_are_pushed(app, client, program, fake_fc
 
 
 def test_an_offer_ending_soon_is_reminded_once_per_claim(app, client, program, fake_fcm) -> None:
-    from notifications.transactional import remind_expiring_claims
+    from notifications.transactional.service import remind_expiring_claims
 
     member, phone = member_with_device(client, language="en", timezone="UTC")
     soon = make_offer(client, program, ends_in=dt.timedelta(hours=5))
@@ -178,7 +178,7 @@ def test_preferences_need_a_member(client, program) -> None:
 
 @pytest.mark.parametrize("switch", SWITCHES)
 def test_each_switch_silences_its_push_only(app, client, program, fake_fcm, switch) -> None:
-    from notifications.transactional import remind_expiring_claims
+    from notifications.transactional.service import remind_expiring_claims
 
     member, _ = member_with_device(client, language="en", timezone="UTC")
     client.patch(
@@ -208,7 +208,7 @@ def test_an_ended_membership_deactivates_its_devices(app, client, program, fake_
         headers=bearer(program.admin_token),
     )
     assert res.status_code in (200, 204), res.get_json()
-    from notifications.models import Device
+    from notifications.devices.models import Device
 
     with app.app_context():
         device = db.session.query(Device).one()

@@ -1,0 +1,133 @@
+"""What the core's (and the games') events become: an outbox job for a transactional push.
+
+Each subscriber runs inside the business transaction and only writes the job
+(``service.enqueue``); the job runs after commit, in the background.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from app import events
+from app.extensions import db
+from app.ledger.models import LedgerEntry
+from notifications.devices.models import Device
+from notifications.state import enabled
+from notifications.transactional.service import enqueue, link
+
+# Published by the games package; by name, so that neither imports the other.
+CHALLENGE_COMPLETED = "challenge.completed"
+CONTEST_WON = "contest.won"
+
+
+def on_points_changed(payload: dict[str, Any]) -> None:
+    """Points given outside a purchase (games, offers, referrals): "you earned N points"."""
+    if not enabled():
+        return
+    if payload.get("kind") not in ("earn", "bonus") or payload.get("delta", 0) <= 0:
+        return
+    # A purchase's points (base, bonus, an offer's extra) arrive as several changes; its
+    # purchase.recorded event carries their sum, so one push says it all.
+    entry = db.session.execute(
+        select(LedgerEntry.id, LedgerEntry.reference_type)
+        .where(LedgerEntry.member_id == payload["member_id"])
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    ).first()
+    if entry is None or entry.reference_type == "purchase":
+        return
+    enqueue(
+        "points_earned",
+        payload["member_id"],
+        f"points:{entry.id}",
+        "points_earned",
+        {"points": payload["delta"]},
+        link("points"),
+    )
+
+
+def on_purchase_recorded(payload: dict[str, Any]) -> None:
+    if not enabled():
+        return
+    if payload.get("points", 0) <= 0:
+        return
+    # Purchase points are pending during the return window; the push says they were earned.
+    enqueue(
+        "points_earned",
+        payload["member_id"],
+        f"purchase:{payload['purchase_id']}",
+        "points_earned",
+        {"points": payload["points"]},
+        link("points"),
+    )
+
+
+def on_tier_changed(payload: dict[str, Any]) -> None:
+    if not enabled():
+        return
+    up = payload.get("direction") != "down"
+    enqueue(
+        "tier_changed",
+        payload["member_id"],
+        f"tier:{uuid.uuid4().hex}",
+        "tier_up" if up else "tier_down",
+        {"tier_code": payload["new_tier"]},
+        link("tier"),
+    )
+
+
+def _game_name(payload: dict[str, Any]) -> Any:
+    # A name as one string or as {"en": ..., "fi": ...}; localized when the job runs.
+    return payload.get("name") or payload.get("title")
+
+
+def on_challenge_completed(payload: dict[str, Any]) -> None:
+    if not enabled():
+        return
+    ref = payload.get("challenge_id") or payload.get("id")
+    enqueue(
+        "challenge_completed",
+        payload["member_id"],
+        f"challenge:{ref}:{payload.get('window') or ''}"
+        if ref
+        else f"challenge:{uuid.uuid4().hex}",
+        "challenge_completed",
+        {"name": _game_name(payload)},
+        link(f"challenges/{ref}" if ref else "challenges"),
+    )
+
+
+def on_contest_won(payload: dict[str, Any]) -> None:
+    if not enabled():
+        return
+    ref = payload.get("contest_id") or payload.get("id")
+    enqueue(
+        "contest_won",
+        payload["member_id"],
+        f"contest:{ref}" if ref else f"contest:{uuid.uuid4().hex}",
+        "contest_won",
+        {"name": _game_name(payload)},
+        link(f"contests/{ref}" if ref else "contests"),
+    )
+
+
+def on_member_ended(payload: dict[str, Any]) -> None:
+    if not enabled():
+        return
+    db.session.execute(
+        Device.__table__.update()
+        .where(Device.member_id == payload["member_id"], Device.active)
+        .values(active=False, deactivated_reason="membership_ended")
+    )
+
+
+def subscribe() -> None:
+    events.subscribe(events.POINTS_CHANGED, on_points_changed)
+    events.subscribe(events.PURCHASE_RECORDED, on_purchase_recorded)
+    events.subscribe(events.TIER_CHANGED, on_tier_changed)
+    events.subscribe(events.MEMBER_ENDED, on_member_ended)
+    events.subscribe(CHALLENGE_COMPLETED, on_challenge_completed)
+    events.subscribe(CONTEST_WON, on_contest_won)
