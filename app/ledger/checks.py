@@ -1,9 +1,11 @@
 """The ledger check: every rule of the points ledger that can be proven from the tables.
 
-`flask points check` and `GET /api/v1/admin/ledger/check` run every registered check. Each check
-is one set-based query that returns the rows breaking its rule, so a healthy ledger answers an
-empty list however large it is. Feature packages add their own rules with `register_check` in
-their `init_app`; the core never needs to know them.
+`flask points check` and `GET /api/v1/admin/ledger/check` run the core's rules and those the
+app's feature packages added. Each rule is one set-based query that returns the rows breaking it,
+so a healthy ledger answers an empty list however large it is. A feature adds its rules with
+`register_check(app, name, check)` in its `init_app`: the rules live on the app, so an app built
+without that feature (another test, another process) does not run them; the core never needs
+to know them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from flask import Flask, current_app
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
@@ -18,7 +21,7 @@ from app.ledger.models import LedgerEntry, PointLot
 from app.members.models import Member
 from app.offers.models import Offer, OfferClaim
 from app.purchases.models import Purchase, Refund
-from app.rewards.models import VOID_STATUSES, Redemption, Reward
+from app.rewards.models import Redemption, Reward
 
 
 @dataclass(frozen=True)
@@ -29,22 +32,28 @@ class Problem:
 
 
 Check = Callable[[], Iterable[Problem]]
-_checks: dict[str, Check] = {}
+_EXTENSION = "ledger_checks"
+_core_checks: dict[str, Check] = {}
 
 
-def register_check(name: str) -> Callable[[Check], Check]:
-    """Add a rule to the ledger check; registering a name again replaces it (apps are rebuilt
-    per test)."""
-
+def _core(name: str) -> Callable[[Check], Check]:
     def decorator(fn: Check) -> Check:
-        _checks[name] = fn
+        _core_checks[name] = fn
         return fn
 
     return decorator
 
 
-def registered_checks() -> list[str]:
-    return list(_checks)
+def register_check(app: Flask, name: str, check: Check) -> None:
+    """Add a feature's rule to this app's ledger check (call it from the feature's init_app)."""
+    if name in _core_checks:
+        raise ValueError(f"{name!r} is a core rule of the ledger check")
+    app.extensions.setdefault(_EXTENSION, {})[name] = check
+
+
+def registered_checks() -> dict[str, Check]:
+    """The core's rules first, then the features' in the order they were added."""
+    return _core_checks | current_app.extensions.get(_EXTENSION, {})
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,11 @@ class Report:
 
 
 def run_checks() -> Report:
+    checks = registered_checks()
     problems: list[Problem] = []
-    for fn in _checks.values():
-        problems.extend(fn())
-    return Report(checks=registered_checks(), problems=problems)
+    for check in checks.values():
+        problems.extend(check())
+    return Report(checks=list(checks), problems=problems)
 
 
 def ledger_problems() -> list[dict]:
@@ -72,7 +82,7 @@ def ledger_problems() -> list[dict]:
     ]
 
 
-@register_check("member_balances")
+@_core("member_balances")
 def member_balances() -> Iterable[Problem]:
     """A member's cached balances equal the sum of the entries and the lots' remainders."""
     sums = (
@@ -119,7 +129,7 @@ def member_balances() -> Iterable[Problem]:
             )
 
 
-@register_check("purchase_refunds")
+@_core("purchase_refunds")
 def purchase_refunds() -> Iterable[Problem]:
     """Per purchase: the refunds add up to `refunded_minor` <= the amount, what they reversed and
     could not collect adds up to `points_reversed` <= `points_earned`, and the reverse entries
@@ -204,13 +214,12 @@ def purchase_refunds() -> Iterable[Problem]:
         )
 
 
-@register_check("reward_stock")
+@_core("reward_stock")
 def reward_stock() -> Iterable[Problem]:
-    """Per stocked reward: the live redemptions plus what is left never exceed the units ever
-    put in stock (`stock_total`)."""
+    """Per stocked reward: the redemptions (bought, won or voided: each took a unit) plus what is
+    left never exceed the units ever put in stock (`stock_total`)."""
     live = (
         select(Redemption.reward_id, func.count(Redemption.id).label("count"))
-        .where(Redemption.status.not_in(VOID_STATUSES))
         .group_by(Redemption.reward_id)
         .subquery()
     )
@@ -233,7 +242,7 @@ def reward_stock() -> Iterable[Problem]:
             )
 
 
-@register_check("offer_claims")
+@_core("offer_claims")
 def offer_claims() -> Iterable[Problem]:
     """Per offer: the claims number `claimed_count`, and never more than the cap."""
     claims = (
@@ -255,7 +264,7 @@ def offer_claims() -> Iterable[Problem]:
             )
 
 
-@register_check("award_keys")
+@_core("award_keys")
 def award_keys() -> Iterable[Problem]:
     """One entry per award idempotency key (the unique index says so; this proves the index)."""
     rows = db.session.execute(

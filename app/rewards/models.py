@@ -8,9 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
 
-# Redemption statuses whose code was taken back: they no longer hold a unit of stock.
-VOID_STATUSES = ("voided",)
-
 
 def _initial_stock(context) -> int | None:
     return context.get_current_parameters().get("stock_remaining")
@@ -28,7 +25,8 @@ class Reward(db.Model):
     # None: unlimited.
     stock_remaining: Mapped[int | None]
     # Every unit ever put in stock (the first stock and each restock): the ledger check proves
-    # that live redemptions plus what is left never exceed it. None while unlimited.
+    # that the redemptions (a voided code's unit stays spent) plus what is left never exceed it.
+    # None while unlimited.
     stock_total: Mapped[int | None] = mapped_column(default=_initial_stock)
     # Tier codes allowed to redeem; empty: every tier.
     tiers: Mapped[list] = mapped_column(JSON, default=list)

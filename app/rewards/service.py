@@ -11,7 +11,7 @@ from app.ledger import service as ledger
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
-from app.rewards.models import VOID_STATUSES, Redemption, Reward
+from app.rewards.models import Redemption, Reward
 from app.stores.models import Store
 
 
@@ -168,9 +168,7 @@ def set_stock(reward: Reward, remaining: int | None) -> Reward:
     elif locked.stock_remaining is None or locked.stock_total is None:
         # Unlimited until now: what was redeemed so far counts as stocked.
         redeemed = db.session.scalar(
-            select(func.count(Redemption.id)).where(
-                Redemption.reward_id == locked.id, Redemption.status.not_in(VOID_STATUSES)
-            )
+            select(func.count(Redemption.id)).where(Redemption.reward_id == locked.id)
         )
         locked.stock_total = redeemed + remaining
     else:

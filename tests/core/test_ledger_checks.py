@@ -21,6 +21,7 @@ from app.offers.models import Offer, OfferClaim
 from app.purchases import service as purchases
 from app.purchases.models import Purchase, Refund
 from app.rewards.models import Redemption, Reward
+from tests.conftest import make_app
 from tests.support import bearer, purchase, signup
 
 ALL_CHECKS = ["member_balances", "purchase_refunds", "reward_stock", "offer_claims", "award_keys"]
@@ -207,18 +208,22 @@ def test_claims_that_disagree_with_the_offer_count_or_cap_are_reported(app, busy
         assert problem["details"] == {"total_cap": 3, "claimed_count": 3, "claims": 4}
 
 
-def test_a_feature_can_add_its_own_rule(app, busy, monkeypatch):
-    monkeypatch.setattr(checks, "_checks", dict(checks._checks))
-
-    @register_check("seats")
+def test_a_feature_adds_its_own_rule_to_its_app_only(app, tmp_path, busy):
     def seats():
         yield Problem("seats", "evt_1", {"booked": 11, "capacity": 10})
 
+    register_check(app, "seats", seats)
     with app.app_context():
         report = checks.run_checks()
     assert report.checks == [*ALL_CHECKS, "seats"]
-    assert not report.healthy
-    assert ledger_problems.__module__ == "app.ledger.checks"
+    assert [p.subject for p in report.problems] == ["evt_1"]
+    # Another app in the same process has the core's rules only.
+    (tmp_path / "other").mkdir()
+    other = make_app("sqlite", tmp_path / "other")
+    with other.app_context():
+        assert checks.run_checks().checks == ALL_CHECKS
+    with pytest.raises(ValueError, match="core rule"):
+        register_check(app, "member_balances", seats)
 
 
 def test_a_refund_reads_the_purchase_under_its_lock_not_a_stale_copy(app, client, program):
@@ -240,4 +245,16 @@ def test_a_refund_reads_the_purchase_under_its_lock_not_a_stale_copy(app, client
             purchases.refund(stale, None)
         assert refused.value.code == "already_refunded"
         db.session.rollback()
+        assert ledger_problems() == []
+
+
+def test_a_voided_code_keeps_its_unit_of_stock_and_the_ledger_healthy(app, busy):
+    from app.rewards.service import void_open_codes
+
+    with app.app_context():
+        member = db.session.scalar(select(Member).where(Member.public_id == busy["member"].id))
+        assert void_open_codes(member.id) == 1
+        db.session.commit()
+        reward = db.session.scalar(select(Reward).where(Reward.public_id == busy["reward"]["id"]))
+        assert (reward.stock_total, reward.stock_remaining) == (2, 1)
         assert ledger_problems() == []
