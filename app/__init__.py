@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
@@ -110,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
         register_blueprint(app, module.blp)
 
 
-def register_blueprint(app: Flask, blueprint) -> None:
-    """How every package, core or feature, adds its endpoints and their OpenAPI documentation."""
-    app.extensions["loyalty_api"].register_blueprint(blueprint)
+def register_blueprint(app: Flask, blueprint, **options: Any) -> None:
+    """How every package, core or feature, adds its endpoints and their OpenAPI documentation.
+
+    `options` are Flask's, e.g. a `url_prefix` that comes from the app's settings."""
+    app.extensions["loyalty_api"].register_blueprint(blueprint, **options)

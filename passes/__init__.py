@@ -8,11 +8,11 @@ One folder per wallet, in the core's shape, and the card they both show:
 - `apple/`: the pass file (`pkpass`: pass.json, strings, manifest, zip; `signing`: the PKCS#7
   signature), the development chain (`dev_certs`), start-up checks (`checks`), the APNs client
   (`apns`); `models`, `service` (passes, tags, authentication), `registrations` (devices),
-  `wallet_log`, `api` (the member's pass, Wallet's log for admins), `web_service` (Apple's
-  PassKit protocol) and `tasks` (the APNs push job).
+  `wallet_log`, `schemas`, `api` (the member's pass, Wallet's log for admins), `web_service`
+  (Apple's PassKit protocol) and `tasks` (the APNs push job).
 - `google/`: the LoyaltyClass/LoyaltyObject JSON and save link (`objects`), its check against
   Google's discovery document (`discovery`), the REST client (`client`); `models`, `service`,
-  `api` (the save link) and `tasks` (the PATCH job).
+  `schemas`, `api` (the save link) and `tasks` (the PATCH job).
 
 Shared by both: `settings` (from app.config), `state` (what is loaded once per app: signer,
 builders, clients), `updates` (the core's events -> outbox jobs for both wallets), `metrics`
@@ -34,7 +34,8 @@ def init_app(app: Flask) -> None:
     from app import events, register_blueprint
     from passes.apple import api as apple_api
     from passes.apple import models as apple_models  # noqa: F401  (tables)
-    from passes.apple.web_service import passkit_blueprint
+    from passes.apple import web_service
+    from passes.apple.schemas import APPLE_PASS_SCHEME, APPLE_PASS_SECURITY_SCHEME
     from passes.cli import register_cli
     from passes.google import api as google_api
     from passes.google import models as google_models  # noqa: F401  (tables)
@@ -50,5 +51,9 @@ def init_app(app: Flask) -> None:
     events.subscribe(events.MEMBER_ENDED, on_member_changed)
     register_blueprint(app, apple_api.blp)
     register_blueprint(app, google_api.blp)
-    register_blueprint(app, passkit_blueprint(settings.web_service_prefix))
+    register_blueprint(app, web_service.blp, url_prefix=f"{settings.web_service_prefix}/v1")
+    # How Wallet authenticates, for the PassKit operations that say `security: applePass`.
+    app.extensions["loyalty_api"].spec.components.security_scheme(
+        APPLE_PASS_SCHEME, APPLE_PASS_SECURITY_SCHEME
+    )
     register_cli(app)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from app.auth.guards import admin_required, current_member, member_required
 from app.errors import ApiError
+from app.openapi import errors
 from passes.apple import service, wallet_log
+from passes.apple.models import ApplePass
 from passes.apple.pkpass import MIME_TYPE
+from passes.apple.schemas import PKPASS_BODY, PKPASS_HEADERS, LogPageSchema, LogQuerySchema
 from passes.state import PassesState, current_state
 
 blp = Blueprint("apple_passes", __name__, url_prefix="/api/v1", description="Apple Wallet passes")
@@ -22,7 +24,7 @@ def _state() -> PassesState:
     return state
 
 
-def pkpass_response(data: bytes, pass_) -> Response:
+def pkpass_response(data: bytes, pass_: ApplePass) -> Response:
     response = Response(data, mimetype=MIME_TYPE)
     response.last_modified = pass_.updated_at
     response.headers["Content-Disposition"] = 'attachment; filename="loyalty.pkpass"'
@@ -32,6 +34,14 @@ def pkpass_response(data: bytes, pass_) -> Response:
 
 @blp.route("/me/passes/apple", methods=["GET"])
 @member_required
+@errors(503, "apple_pass_unavailable")
+@blp.response(
+    200,
+    PKPASS_BODY,
+    content_type=MIME_TYPE,
+    headers=PKPASS_HEADERS,
+    description="The signed pass (a zip), to hand to Wallet.",
+)
 def apple_pass():
     """The member's Apple Wallet card: a signed .pkpass (application/vnd.apple.pkpass)."""
     state = _state()
@@ -40,29 +50,10 @@ def apple_pass():
     return pkpass_response(service.build_apple_pass(state, pass_, member), pass_)
 
 
-class LogQuerySchema(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    # Bounded by the id column (INTEGER, 32-bit on PostgreSQL): a larger number is a 422, not an
-    # overflow in the database (SQLite fails past 2**63, PostgreSQL past 2**31).
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-
-
 @blp.route("/admin/passes/logs", methods=["GET"])
 @admin_required
 @blp.arguments(LogQuerySchema, location="query")
+@blp.response(200, LogPageSchema)
 def wallet_logs(args):
     """What Wallet on devices reported to /v1/log, newest first (page with `before`)."""
-    entries = wallet_log.recent_log_lines(args["limit"], args["before"])
-    return jsonify(
-        {
-            "entries": [
-                {
-                    "id": entry.id,
-                    "message": entry.message,
-                    "remote_addr": entry.remote_addr,
-                    "created_at": entry.created_at.isoformat(),
-                }
-                for entry in entries
-            ]
-        }
-    )
+    return wallet_log.recent_log_lines(args["limit"], args["before"])

@@ -6,6 +6,7 @@ The only code that writes `apple_devices` and `apple_registrations`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,14 @@ from app.members.models import Member
 from app.members.service import ensure_active
 from passes.apple.models import AppleDevice, ApplePass, AppleRegistration
 from passes.state import current_state
+
+
+@dataclass(frozen=True)
+class UpdatedPasses:
+    """What a device asking "what changed?" is told (schemas.SerialNumbersSchema)."""
+
+    serial_numbers: list[str]
+    last_updated: str
 
 
 def register_device(
@@ -110,8 +119,8 @@ def _drop_devices_without_registrations(device_ids: list[int]) -> None:
 
 def updated_serials(
     device_library_id: str, pass_type: str, since: str | None
-) -> tuple[list[str], int] | None:
-    """(serials changed since the tag, the new tag), or None when nothing matches.
+) -> UpdatedPasses | None:
+    """The serials changed since the tag and the new tag, or None when nothing matches.
 
     A tag we never handed out (not a number) is treated as no tag: the device gets everything
     and a good tag back, instead of being stuck.
@@ -133,7 +142,8 @@ def updated_serials(
     rows = list(db.session.execute(query))
     if not rows:
         return None
-    return [serial for serial, _ in rows], max(tag for _, tag in rows)
+    # The tag is a string on the wire (Apple's lastUpdated), opaque to the device.
+    return UpdatedPasses([serial for serial, _ in rows], str(max(tag for _, tag in rows)))
 
 
 def registered_tokens(pass_id: int) -> list[str]:

@@ -6,6 +6,7 @@ The only code that writes `pass_log_entries`.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -47,8 +48,15 @@ def _cut(line: str, max_chars: int) -> str:
     return f"{line[:max_chars]}… [{len(line) - max_chars} more characters]"
 
 
-def recent_log_lines(limit: int, before_id: int | None = None) -> list[PassLogEntry]:
+@dataclass(frozen=True)
+class LogPage:
+    """Newest first (schemas.LogPageSchema); the last entry's id is the next page's `before`."""
+
+    entries: list[PassLogEntry]
+
+
+def recent_log_lines(limit: int, before_id: int | None = None) -> LogPage:
     query = select(PassLogEntry).order_by(PassLogEntry.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(PassLogEntry.id < before_id)
-    return list(db.session.scalars(query))
+    return LogPage(list(db.session.scalars(query)))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import jsonify
 from flask_smorest import Blueprint
 
 from app.auth.guards import current_member, member_required
 from app.errors import ApiError
+from app.openapi import errors
 from passes.google import service
+from passes.google.schemas import SaveLinkSchema
 from passes.state import PassesState, current_state
 
 blp = Blueprint("google_passes", __name__, url_prefix="/api/v1", description="Google Wallet passes")
@@ -22,7 +23,9 @@ def _state() -> PassesState:
 
 @blp.route("/me/passes/google", methods=["GET"])
 @member_required
+@errors(502, "google_wallet_error")
+@errors(503, "google_wallet_unavailable")
+@blp.response(200, SaveLinkSchema)
 def google_pass():
-    """The member's "Save to Google Wallet" link."""
-    link = service.save_link(current_member(), _state())
-    return jsonify({"save_url": link.save_url, "jwt": link.jwt, "object_id": link.object_id})
+    """The member's "Save to Google Wallet" link; the object is made at Google first."""
+    return service.save_link(current_member(), _state())
