@@ -42,7 +42,7 @@ class CampaignInSchema(StrictSchema):
                     raise ValidationError({language: [str(error)]}, field) from error
 
 
-class CountsSchema(StrictSchema):
+class CampaignCountsSchema(StrictSchema):
     """What became of the campaign's pushes so far (one per device)."""
 
     targeted = fields.Int(required=True, metadata={"description": "Deliveries made."})
@@ -75,4 +75,4 @@ class CampaignSchema(StrictSchema):
     status = fields.Str(required=True, validate=validate.OneOf(CAMPAIGN_STATUSES))
     created_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True, required=True)
-    counts = fields.Nested(CountsSchema, required=True)
+    counts = fields.Nested(CampaignCountsSchema, required=True)

@@ -162,3 +162,36 @@ def test_the_push_endpoints_are_in_the_openapi_document(client) -> None:
         ("/api/v1/admin/campaigns/{campaign_id}/send", "post"),
     ]:
         assert method in paths[path], path
+
+
+PUSH_OPERATIONS = {
+    ("/api/v1/me/devices", "post"): ("200", "201"),
+    ("/api/v1/me/devices", "get"): ("200",),
+    ("/api/v1/me/devices/{device_id}", "delete"): ("204",),
+    ("/api/v1/me/notification-preferences", "get"): ("200",),
+    ("/api/v1/me/notification-preferences", "patch"): ("200",),
+    ("/api/v1/me/notifications/{notification_id}/opened", "post"): ("200",),
+    ("/api/v1/admin/campaigns", "post"): ("201",),
+    ("/api/v1/admin/campaigns", "get"): ("200",),
+    ("/api/v1/admin/campaigns/{campaign_id}", "get"): ("200",),
+    ("/api/v1/admin/campaigns/{campaign_id}/send", "post"): ("202",),
+}
+
+
+def test_every_push_operation_documents_its_answers_and_errors_in_the_app_shape(client) -> None:
+    paths = client.get("/openapi.json").get_json()["paths"]
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    for (path, method), successes in PUSH_OPERATIONS.items():
+        responses = paths[path][method]["responses"]
+        assert tuple(sorted(s for s in responses if s[0] in "23")) == successes, (path, method)
+        for status in successes:
+            if status != "204":
+                assert responses[status]["content"]["application/json"]["schema"], (path, status)
+        errors = {s: r for s, r in responses.items() if s[0] in "45"}
+        assert errors, (path, method)
+        for status, response in errors.items():
+            assert response["content"]["application/json"]["schema"] == error_ref, (path, status)
+    register = paths["/api/v1/me/devices"]["post"]["responses"]
+    assert "device_conflict" in register["409"]["x-error-codes"]
+    send = paths["/api/v1/admin/campaigns/{campaign_id}/send"]["post"]["responses"]
+    assert "campaign_already_sent" in send["409"]["x-error-codes"]
