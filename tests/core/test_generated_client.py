@@ -19,6 +19,12 @@ from app.config import TestConfig
 from app.extensions import db
 
 PACKAGE = "loyalty_client"
+# What a mobile team passes with --config: no formatter run (the code as generated), and the
+# Wallet pass (a zip) read as the bytes it is.
+GENERATOR_CONFIG = {
+    "post_hooks": [],
+    "content_type_overrides": {"application/vnd.apple.pkpass": "application/octet-stream"},
+}
 
 
 @pytest.fixture
@@ -58,7 +64,7 @@ def client_package(live_app, tmp_path: Path, monkeypatch):
     document = tmp_path / "openapi.json"
     document.write_text(json.dumps(app.test_client().get("/openapi.json").get_json()))
     config = tmp_path / "generator.json"
-    config.write_text(json.dumps({"post_hooks": []}))  # no formatter: the code as generated
+    config.write_text(json.dumps(GENERATOR_CONFIG))
     result = subprocess.run(
         [
             str(Path(sys.executable).with_name("openapi-python-client")),
