@@ -1,8 +1,13 @@
 """Signed Apple passes built per second, held against the raw RSA signing rate of the same key.
 
 The RSA signature is the one costly step a pass cannot avoid, so "passes/s ÷ RSA signs/s",
-measured in the same run, shows how much the rest (pass.json, strings, zip, PKCS#7, and for
-py-pkpass re-reading and decrypting the key for every pass) costs on this machine.
+measured in the same run, shows how much the rest (pass.json, manifest, zip, PKCS#7, and for
+py-pkpass re-reading and decrypting the key for every pass) costs on this machine. The limit
+(issue 10) is 0.8.
+
+The builder, PKCS#7 and raw RSA are measured interleaved, in small batches taking turns, so
+that other load on a shared machine slows them alike; the ratio is given on wall time and on
+this thread's CPU time.
 
     .venv/bin/python bench/passes.py [--seconds 2]
 """
@@ -13,11 +18,13 @@ import argparse
 import io
 import json
 import logging
+import os
+import platform
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,9 +33,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from py_pkpass import models as pkpass
 
+from passes.apple.builder import ApplePassBuilder
 from passes.apple.dev_certs import make_dev_chain, write_dev_chain
 from passes.apple.pkpass import (
-    ApplePassBuilder,
     ApplePassSettings,
     load_images,
     manifest,
@@ -42,6 +49,8 @@ from passes.cards.card import MemberCard, default_program
 PASS_TYPE_ID = "pass.fi.lumo.loyalty"
 TEAM_ID = "LUMO123456"
 PASSWORD = "bench-password"
+# Issue 10: signed passes at 0.8 or more of the key's raw RSA rate.
+RATIO_LIMIT = 0.8
 
 
 def rate(fn: Callable[[int], object], seconds: float) -> float:
@@ -54,6 +63,47 @@ def rate(fn: Callable[[int], object], seconds: float) -> float:
         fn(count)
         count += 1
     return count / (time.perf_counter() - start)
+
+
+@dataclass
+class Paired:
+    """Calls, wall seconds and this thread's CPU seconds of one of the interleaved functions."""
+
+    calls: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    @property
+    def per_s(self) -> float:
+        return self.calls / self.wall
+
+    @property
+    def per_cpu_s(self) -> float:
+        return self.calls / self.cpu
+
+
+def paired_rates(
+    fns: dict[str, Callable[[int], object]], seconds: float, batch: int = 16
+) -> dict[str, Paired]:
+    """Each fn in turn, `batch` calls at a time, for about `seconds` each: whatever else runs on
+    the machine meanwhile slows them alike, so their ratios hold on a busy machine."""
+    for fn in fns.values():
+        for i in range(3):
+            fn(i)
+    found = {name: Paired() for name in fns}
+    n = 0
+    deadline = time.perf_counter() + seconds * len(fns)
+    while time.perf_counter() < deadline:
+        for name, fn in fns.items():
+            wall, cpu = time.perf_counter(), time.thread_time()
+            for i in range(n, n + batch):
+                fn(i)
+            entry = found[name]
+            entry.wall += time.perf_counter() - wall
+            entry.cpu += time.thread_time() - cpu
+            entry.calls += batch
+        n += batch
+    return found
 
 
 def py_pkpass_builder(
@@ -153,6 +203,22 @@ def zipfile_read(data: bytes, name: str) -> bytes:
         return archive.read(name)
 
 
+def check_pass(data: bytes) -> None:
+    """The bench's passes are real ones: a zip that opens, a manifest that fits its files."""
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        files = {name: archive.read(name) for name in archive.namelist()}
+    listed = json.loads(files["manifest.json"])
+    assert listed == {
+        name: hashlib.sha1(content).hexdigest()
+        for name, content in files.items()
+        if name not in ("manifest.json", "signature")
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
@@ -173,15 +239,18 @@ def main() -> None:
         def card(i: int) -> MemberCard:
             return replace(base, points_available=i)
 
-        rsa = rate(
-            lambda i: signer.private_key.sign(  # type: ignore[union-attr]
-                sample_manifest + str(i).encode(), padding.PKCS1v15(), hashes.SHA256()
-            ),
+        builder = ApplePassBuilder(program, settings, signer, images)
+        check_pass(builder.build(card(7)))
+        paired = paired_rates(
+            {
+                "rsa": lambda i: signer.private_key.sign(  # type: ignore[union-attr]
+                    sample_manifest + str(i).encode(), padding.PKCS1v15(), hashes.SHA256()
+                ),
+                "pkcs7": lambda i: signer.sign(sample_manifest + str(i).encode()),
+                "ours": lambda i: builder.build(card(i)),
+            },
             args.seconds,
         )
-        pkcs7 = rate(lambda i: signer.sign(sample_manifest + str(i).encode()), args.seconds)
-        builder = ApplePassBuilder(program, settings, signer, images)
-        ours = rate(lambda i: builder.build(card(i)), args.seconds)
         other = py_pkpass_builder(program, settings, images, paths, PASSWORD)
         theirs = rate(lambda i: other(card(i)), args.seconds)
         plain = write_dev_chain(chain, Path(tmp) / "plain")  # the same key, unencrypted
@@ -189,33 +258,63 @@ def main() -> None:
         theirs_plain = rate(lambda i: other_plain(card(i)), args.seconds)
     served = served_rate(args.seconds)
 
-    rows = [
+    rsa, pkcs7, ours = paired["rsa"], paired["pkcs7"], paired["ours"]
+    ratio = ours.per_s / rsa.per_s
+    ratio_cpu = ours.per_cpu_s / rsa.per_cpu_s
+    print(f"machine: {machine()}")
+    print(f"{'what':68} {'per s':>9} {'÷ RSA':>7} {'÷ RSA, CPU':>11}")
+    for label, entry in (
         ("raw RSA-2048 PKCS#1 v1.5 signatures (the limit)", rsa),
         ("PKCS#7 detached signatures of a manifest (PassSigner.sign)", pkcs7),
         ("signed passes, ApplePassBuilder + PassSigner (loaded once)", ours),
+    ):
+        print(
+            f"{label:68} {entry.per_s:9.0f} {entry.per_s / rsa.per_s:7.2f} "
+            f"{entry.per_cpu_s / rsa.per_cpu_s:11.2f}"
+        )
+    for label, value in (
         ("passes served by the web service (app, SQLite, no network)", served),
         ("signed passes, py-pkpass 1.0.2, encrypted key (re-read per pass)", theirs),
         ("signed passes, py-pkpass 1.0.2, unencrypted key (re-read per pass)", theirs_plain),
-    ]
-    print(f"{'what':68} {'per s':>9} {'÷ RSA':>7}")
-    for label, value in rows:
-        print(f"{label:68} {value:9.0f} {value / rsa:7.2f}")
+    ):
+        print(f"{label:68} {value:9.0f} {value / rsa.per_s:7.2f}")
+    verdict = "ok" if ratio >= RATIO_LIMIT else "BELOW THE LIMIT"
+    print(
+        f"signed passes ÷ raw RSA: {ratio:.2f} (CPU {ratio_cpu:.2f}), "
+        f"limit {RATIO_LIMIT}: {verdict}"
+    )
     print(
         json.dumps(
             {
-                "rsa_signs_per_s": round(rsa),
-                "pkcs7_per_s": round(pkcs7),
-                "passes_per_s": round(ours),
+                "rsa_signs_per_s": round(rsa.per_s),
+                "pkcs7_per_s": round(pkcs7.per_s),
+                "passes_per_s": round(ours.per_s),
                 "served_passes_per_s": round(served),
                 "py_pkpass_passes_per_s": round(theirs),
                 "py_pkpass_unencrypted_key_passes_per_s": round(theirs_plain),
-                "ratio_passes_to_rsa": round(ours / rsa, 3),
-                "ratio_served_to_rsa": round(served / rsa, 3),
-                "ratio_py_pkpass_to_rsa": round(theirs / rsa, 3),
-                "speedup_over_py_pkpass": round(ours / theirs, 2),
+                "ratio_passes_to_rsa": round(ratio, 3),
+                "ratio_passes_to_rsa_cpu": round(ratio_cpu, 3),
+                "ratio_limit": RATIO_LIMIT,
+                "ratio_served_to_rsa": round(served / rsa.per_s, 3),
+                "ratio_py_pkpass_to_rsa": round(theirs / rsa.per_s, 3),
+                "speedup_over_py_pkpass": round(ours.per_s / theirs, 2),
             }
         )
     )
+    if ratio < RATIO_LIMIT:
+        sys.exit(1)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 if __name__ == "__main__":

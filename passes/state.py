@@ -19,9 +19,10 @@ from flask import current_app
 from google.auth import crypt
 
 from passes.apple.apns import ApnsPassPusher
+from passes.apple.builder import ApplePassBuilder
 from passes.apple.checks import Finding, load_and_check
 from passes.apple.dev_certs import ensure_dev_chain
-from passes.apple.pkpass import ApplePassBuilder, ApplePassSettings, load_images
+from passes.apple.pkpass import ApplePassSettings, load_images
 from passes.apple.signing import PassSigner
 from passes.cards.card import ProgramInfo
 from passes.google.client import (

@@ -1,11 +1,11 @@
-"""Building an Apple Wallet storeCard (.pkpass) from a ProgramInfo and a MemberCard."""
+"""The files of an Apple Wallet storeCard (.pkpass) from a ProgramInfo and a MemberCard:
+pass.json, the pass.strings, the images and the manifest. The builder (builder.py) puts them
+in the signed zip."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -19,6 +19,7 @@ from passes.cards.card import MemberCard, ProgramInfo
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 MIME_TYPE = "application/vnd.apple.pkpass"
+PASS_JSON = "pass.json"
 
 # The images a storeCard shows; a program's own directory may hold any of them.
 IMAGE_NAMES: tuple[str, ...] = tuple(
@@ -135,21 +136,31 @@ def pass_json(
         },
     }
     if settings.web_service_url:
-        token = card.authentication_token or ""
-        if len(token) < MIN_TOKEN_LENGTH:
-            raise ValueError(
-                f"a pass with a webServiceURL needs an authenticationToken of at least "
-                f"{MIN_TOKEN_LENGTH} characters"
-            )
         document["webServiceURL"] = settings.web_service_url
-        document["authenticationToken"] = token
+        document["authenticationToken"] = authentication_token(card)
     if card.expires_at is not None:
-        if card.expires_at.tzinfo is None:
-            raise ValueError("expires_at must be timezone-aware")
-        document["expirationDate"] = card.expires_at.astimezone(UTC).isoformat(timespec="seconds")
+        document["expirationDate"] = expiration_date(card)
     if card.voided:
         document["voided"] = True
     return document
+
+
+def authentication_token(card: MemberCard) -> str:
+    """The card's token, for a pass with a webServiceURL; Apple refuses a short one."""
+    token = card.authentication_token or ""
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ValueError(
+            f"a pass with a webServiceURL needs an authenticationToken of at least "
+            f"{MIN_TOKEN_LENGTH} characters"
+        )
+    return token
+
+
+def expiration_date(card: MemberCard) -> str:
+    """pass.json's expirationDate of a card that has one (W3C date, UTC, whole seconds)."""
+    if card.expires_at is None or card.expires_at.tzinfo is None:
+        raise ValueError("expires_at must be timezone-aware")
+    return card.expires_at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def pass_strings(program: ProgramInfo) -> dict[str, bytes]:
@@ -200,10 +211,10 @@ def load_images(override_dir: str | Path | None = None) -> dict[str, bytes]:
 
 def manifest(files: Mapping[str, bytes]) -> bytes:
     """manifest.json: the SHA-1 of every file in the pass."""
-    return _manifest_json({name: hashlib.sha1(data).hexdigest() for name, data in files.items()})
+    return manifest_json({name: hashlib.sha1(data).hexdigest() for name, data in files.items()})
 
 
-def _manifest_json(hashes: Mapping[str, str]) -> bytes:
+def manifest_json(hashes: Mapping[str, str]) -> bytes:
     return json.dumps(dict(sorted(hashes.items())), indent=2).encode()
 
 
@@ -214,76 +225,12 @@ def pass_files(
     images: Mapping[str, bytes],
 ) -> dict[str, bytes]:
     """Every file of the pass but the manifest and the signature."""
-    files = {"pass.json": _pass_json_bytes(pass_json(program, card, settings))}
+    files = {"pass.json": pass_json_bytes(pass_json(program, card, settings))}
     files.update(images)
     files.update(pass_strings(program))
     return files
 
 
-def _pass_json_bytes(document: Mapping[str, Any]) -> bytes:
+def pass_json_bytes(document: Mapping[str, Any]) -> bytes:
     # Compact: json's C encoder is used only without indent, and devices do not care.
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _zip(files: Mapping[str, bytes]) -> bytes:
-    # Stored, not deflated: the PNGs are compressed already and the rest is a few kilobytes,
-    # while a deflate stream per entry cost more than the RSA signature (see bench/passes.py).
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-class ApplePassBuilder:
-    """Builds signed passes for one program; made once (at start-up or per program change).
-
-    What does not depend on the member (images, pass.strings and their SHA-1s) is prepared
-    here, so a pass costs its pass.json, one SHA-1, the signature and the zip.
-    """
-
-    def __init__(
-        self,
-        program: ProgramInfo,
-        settings: ApplePassSettings,
-        signer: ManifestSigner,
-        images: Mapping[str, bytes],
-    ) -> None:
-        self.program = program
-        self.settings = settings
-        self._signer = signer
-        self._static: dict[str, bytes] = {**images, **pass_strings(program)}
-        self._static_hashes = {
-            name: hashlib.sha1(data).hexdigest() for name, data in self._static.items()
-        }
-
-    def files(self, card: MemberCard) -> dict[str, bytes]:
-        """Every file but manifest.json and signature."""
-        document = _pass_json_bytes(pass_json(self.program, card, self.settings))
-        return {"pass.json": document, **self._static}
-
-    def build(self, card: MemberCard) -> bytes:
-        """The signed .pkpass (a zip) as bytes, ready to send as application/vnd.apple.pkpass."""
-        document = _pass_json_bytes(pass_json(self.program, card, self.settings))
-        manifest_bytes = _manifest_json(
-            {"pass.json": hashlib.sha1(document).hexdigest(), **self._static_hashes}
-        )
-        return _zip(
-            {
-                "pass.json": document,
-                **self._static,
-                "manifest.json": manifest_bytes,
-                "signature": self._signer.sign(manifest_bytes),
-            }
-        )
-
-
-def build_pkpass(
-    program: ProgramInfo,
-    card: MemberCard,
-    settings: ApplePassSettings,
-    signer: ManifestSigner,
-    images: Mapping[str, bytes],
-) -> bytes:
-    """One-off build; keep an ApplePassBuilder to build many passes of a program."""
-    return ApplePassBuilder(program, settings, signer, images).build(card)

@@ -1,12 +1,13 @@
 """Signing a pass manifest: a detached PKCS#7 (DER) made with the Pass Type ID certificate.
 
-The certificate, key and WWDR intermediate are parsed once, when the signer is made; signing a
-pass is then the RSA operation and a little DER, which is what bench/passes.py measures.
+The certificate, key and WWDR intermediate are parsed once, when the signer is made, and so is
+the PKCS#7 builder that holds them; signing a pass is then the RSA operation and a little DER,
+which is what bench/passes.py measures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+_OPTIONS = [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
 
 
 def load_certificate(path: str | Path) -> x509.Certificate:
@@ -41,6 +43,16 @@ class PassSigner:
     certificate: x509.Certificate
     private_key: SigningKey
     wwdr_certificate: x509.Certificate
+    # The signer added once (its checks cost a twentieth of the RSA time per pass). The WWDR
+    # certificate is added per pass: set_data() keeps the signers but drops added certificates
+    # (cryptography 50), and a signature without it does not verify on a device.
+    _builder: pkcs7.PKCS7SignatureBuilder = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        builder = pkcs7.PKCS7SignatureBuilder().add_signer(
+            self.certificate, self.private_key, hashes.SHA256()
+        )
+        object.__setattr__(self, "_builder", builder)
 
     @classmethod
     def from_files(
@@ -65,12 +77,7 @@ class PassSigner:
         canonical form (LF turned into CRLF), which no longer matches manifest.json.
         """
         return (
-            pkcs7.PKCS7SignatureBuilder()
-            .set_data(manifest)
-            .add_signer(self.certificate, self.private_key, hashes.SHA256())
+            self._builder.set_data(manifest)
             .add_certificate(self.wwdr_certificate)
-            .sign(
-                serialization.Encoding.DER,
-                [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
-            )
+            .sign(serialization.Encoding.DER, _OPTIONS)
         )

@@ -14,14 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from passes.apple.builder import build_pkpass
 from passes.apple.dev_certs import write_dev_chain
-from passes.apple.pkpass import (
-    MIME_TYPE,
-    build_pkpass,
-    hex_to_rgb,
-    load_images,
-    pass_json,
-)
+from passes.apple.pkpass import MIME_TYPE, hex_to_rgb, load_images, pass_json
 from passes.apple.signing import PassSigner
 from passes.apple.tokens import new_authentication_token, tokens_match
 from passes.cards import labels

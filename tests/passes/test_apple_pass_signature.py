@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from passes.apple.builder import build_pkpass
 from passes.apple.dev_certs import make_dev_chain, write_dev_chain
-from passes.apple.pkpass import build_pkpass
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 
