@@ -5,9 +5,11 @@ One folder per wallet, in the core's shape, and the card they both show:
 - `cards/`: the card as plain data (`card`), its labels in every language (`labels`), text
   colours for a tier's background (`colors`): pure rules; `service` reads the core's rows into
   them.
-- `apple/`: the pass file (`pkpass`: pass.json, strings, manifest, zip; `signing`: the PKCS#7
-  signature), the development chain (`dev_certs`), start-up checks (`checks`), the APNs client
-  (`apns`); `models`, `service` (passes, tags, authentication), `registrations` (devices),
+- `apple/`: the pass's files (`pkpass`: pass.json, strings, images, manifest), the signed zip
+  (`builder`: what is the program's prepared once, pass.json as a template; `archive`: the zip
+  with its static entries written once; `signing`: the PKCS#7 signature), the development
+  chain (`dev_certs`), start-up checks (`checks`), the APNs client (`apns`), tokens
+  (`tokens`); `models`, `service` (passes, tags, authentication), `registrations` (devices),
   `wallet_log`, `schemas`, `api` (the member's pass, Wallet's log for admins), `web_service`
   (Apple's PassKit protocol) and `tasks` (the APNs push job).
 - `google/`: the LoyaltyClass/LoyaltyObject JSON and save link (`objects`), its check against
