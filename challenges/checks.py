@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import Flask
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
@@ -12,29 +13,21 @@ from app.extensions import db
 from app.ledger.checks import Problem, register_check
 from app.ledger.models import LedgerEntry
 from app.ledger.service import reversal_key
-from challenges.common import enabled
 from challenges.contests import CLOSED
 from challenges.models import ChallengeCompletion, Contest, ContestPrize
 
 
-def register() -> None:
-    """Add the games' rules to the ledger check. Not called by `init_app` yet: the registry is
-    process-wide, so a rule registered by one app would be listed by every app built later in
-    the process (the core's tests pin the list); it waits for a registry per app."""
-    register_check("challenge_rewards")(challenge_rewards)
-    register_check("contest_prizes")(contest_prizes)
-
-
-def problems() -> list[Problem]:
-    """The games' rules broken right now (an empty list is healthy)."""
-    return [*challenge_rewards(), *contest_prizes()]
+def register(app: Flask) -> None:
+    """Add the games' rules to this app's ledger check. To be called from `init_app` once the
+    core's check tests list the rules of the features their app loads (they pin the core's
+    five today); the games' test apps register them (tests/challenges/conftest.py)."""
+    register_check(app, "challenge_rewards", challenge_rewards)
+    register_check(app, "contest_prizes", contest_prizes)
 
 
 def challenge_rewards() -> Iterable[Problem]:
     """Per completion with points: its award entry exists, and a reversal entry exists exactly
     when the completion was taken back; per window, at most one completion stands."""
-    if not enabled():  # the registry is process-wide; this app may not have the games
-        return
     award = aliased(LedgerEntry)
     reversal = aliased(LedgerEntry)
     suffix = reversal_key("")
@@ -83,8 +76,6 @@ def challenge_rewards() -> Iterable[Problem]:
 def contest_prizes() -> Iterable[Problem]:
     """Per contest prize with points: one ledger entry under its key, for those points, to the
     winner; prizes only for closed contests."""
-    if not enabled():
-        return
     # The key of challenges.prizes.prize_idempotency_key, built in SQL.
     key = literal("contest:") + Contest.public_id + ":prize:" + cast(ContestPrize.rank, String)
     rows = db.session.execute(

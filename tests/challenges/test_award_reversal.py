@@ -133,7 +133,7 @@ def test_a_released_award_takes_its_own_lot_first_then_others(app, client, progr
 
 
 def test_the_ledger_check_sees_a_games_payment_that_disagrees_with_the_ledger(app, client, program):
-    from challenges import checks
+    from app.ledger.checks import run_checks as checks_run
     from challenges.models import ChallengeCompletion, ContestPrize
     from tests.challenges.games import end_now, make_challenge, make_contest, settle_later
     from tests.support import purchase
@@ -146,13 +146,13 @@ def test_the_ledger_check_sees_a_games_payment_that_disagrees_with_the_ledger(ap
     settle_later(app)
     with app.app_context():
         assert integrity_problems() == []
-        assert checks.problems() == []
+        assert {"challenge_rewards", "contest_prizes"} <= set(checks_run().checks)
         # A completion marked taken back without its reversal, and a prize paid twice over.
         completion = db.session.scalar(select(ChallengeCompletion))
         completion.reversed_at = utcnow()
         prize = db.session.scalar(select(ContestPrize))
         prize.points *= 2
         db.session.commit()
-        found = {(p.check, p.details.get("taken_back")) for p in checks.problems()}
+        found = {(p["check"], p["details"].get("taken_back")) for p in integrity_problems()}
     assert ("challenge_rewards", True) in found
     assert ("contest_prizes", None) in found
