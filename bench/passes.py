@@ -20,11 +20,12 @@ import json
 import logging
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,19 +68,26 @@ def rate(fn: Callable[[int], object], seconds: float) -> float:
 
 @dataclass
 class Paired:
-    """Calls, wall seconds and this thread's CPU seconds of one of the interleaved functions."""
+    """One of the interleaved functions: calls, wall and this thread's CPU seconds, and the
+    seconds per call of each round (a round is one batch of every function)."""
 
     calls: int = 0
     wall: float = 0.0
     cpu: float = 0.0
+    rounds_wall: list[float] = field(default_factory=list)
+    rounds_cpu: list[float] = field(default_factory=list)
 
     @property
     def per_s(self) -> float:
         return self.calls / self.wall
 
-    @property
-    def per_cpu_s(self) -> float:
-        return self.calls / self.cpu
+    def ratio_to(self, base: Paired, cpu: bool = False) -> float:
+        """The median over rounds of (base's time per call ÷ ours): our rate as a share of
+        base's. A round that another process interrupted is an outlier, not the answer."""
+        ours, theirs = (
+            (self.rounds_cpu, base.rounds_cpu) if cpu else (self.rounds_wall, base.rounds_wall)
+        )
+        return statistics.median(t / o for o, t in zip(ours, theirs, strict=True))
 
 
 def paired_rates(
@@ -98,10 +106,13 @@ def paired_rates(
             wall, cpu = time.perf_counter(), time.thread_time()
             for i in range(n, n + batch):
                 fn(i)
+            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
             entry = found[name]
-            entry.wall += time.perf_counter() - wall
-            entry.cpu += time.thread_time() - cpu
+            entry.wall += wall
+            entry.cpu += cpu
             entry.calls += batch
+            entry.rounds_wall.append(wall / batch)
+            entry.rounds_cpu.append(cpu / batch)
         n += batch
     return found
 
@@ -259,8 +270,8 @@ def main() -> None:
     served = served_rate(args.seconds)
 
     rsa, pkcs7, ours = paired["rsa"], paired["pkcs7"], paired["ours"]
-    ratio = ours.per_s / rsa.per_s
-    ratio_cpu = ours.per_cpu_s / rsa.per_cpu_s
+    ratio = ours.ratio_to(rsa)
+    ratio_cpu = ours.ratio_to(rsa, cpu=True)
     print(f"machine: {machine()}")
     print(f"{'what':68} {'per s':>9} {'÷ RSA':>7} {'÷ RSA, CPU':>11}")
     for label, entry in (
@@ -269,8 +280,8 @@ def main() -> None:
         ("signed passes, ApplePassBuilder + PassSigner (loaded once)", ours),
     ):
         print(
-            f"{label:68} {entry.per_s:9.0f} {entry.per_s / rsa.per_s:7.2f} "
-            f"{entry.per_cpu_s / rsa.per_cpu_s:11.2f}"
+            f"{label:68} {entry.per_s:9.0f} {entry.ratio_to(rsa):7.2f} "
+            f"{entry.ratio_to(rsa, cpu=True):11.2f}"
         )
     for label, value in (
         ("passes served by the web service (app, SQLite, no network)", served),
