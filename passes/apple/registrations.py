@@ -5,7 +5,6 @@ The only code that writes `apple_devices` and `apple_registrations`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -16,6 +15,7 @@ from app.extensions import db
 from app.members.models import Member
 from app.members.service import ensure_active
 from passes.apple.models import AppleDevice, ApplePass, AppleRegistration
+from passes.apple.tags import read_tag
 from passes.state import current_state
 
 
@@ -135,10 +135,9 @@ def updated_serials(
         .where(AppleDevice.device_library_id == device_library_id)
         .order_by(ApplePass.update_tag)
     )
-    # ASCII digits only: str.isdigit() also takes "²" and other scripts' digits, which int()
-    # refuses or reads; 18 digits always fit the BIGINT column.
-    if since is not None and re.fullmatch(r"[0-9]{1,18}", since):
-        query = query.where(ApplePass.update_tag > int(since))
+    tag = read_tag(since)
+    if tag is not None:
+        query = query.where(ApplePass.update_tag > tag)
     rows = list(db.session.execute(query))
     if not rows:
         return None

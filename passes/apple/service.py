@@ -7,8 +7,6 @@ APNs job (tasks.py) call them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from flask import current_app
 from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +16,7 @@ from app.extensions import db
 from app.members.models import Member
 from app.models_base import utcnow
 from passes.apple.models import ApplePass, PassUpdateCounter
+from passes.apple.tags import next_modified
 from passes.apple.tokens import new_authentication_token, tokens_match
 from passes.cards.service import member_card, program_info
 from passes.state import PassesState, current_state
@@ -59,15 +58,6 @@ def _create_counter() -> None:
     )
 
 
-def _next_modified(previous: datetime | None) -> datetime:
-    # Whole seconds (an HTTP date has no more) and strictly later than the last one, so that
-    # If-Modified-Since can never hide a second change made within the same second.
-    now = utcnow().replace(microsecond=0)
-    if previous is not None and previous >= now:
-        return previous.replace(microsecond=0) + timedelta(seconds=1)
-    return now
-
-
 def mark_updated(pass_: ApplePass) -> None:
     """Give the pass a new tag and Last-Modified; the caller commits (and so frees the counter)."""
     tag = next_update_tag()
@@ -75,7 +65,7 @@ def mark_updated(pass_: ApplePass) -> None:
         # Re-read under the counter's lock: a concurrent bump of this pass has committed.
         db.session.refresh(pass_)
     pass_.update_tag = tag
-    pass_.updated_at = _next_modified(pass_.updated_at)
+    pass_.updated_at = next_modified(pass_.updated_at, utcnow())
 
 
 # -- Apple passes -----------------------------------------------------------------------------
