@@ -3,8 +3,9 @@
 Per pass only the signature must be made (bench/passes.py holds the builder to 0.8 of the
 key's raw RSA rate). What is the program's is done when the builder is made: the images and
 pass.strings, their SHA-1s, manifest.json around the one line that changes, their part of the
-zip (archive.py), and pass.json as a template per tier with the member's values as holes. A
-pass then costs the member's values put in, one SHA-1, the signature and three zip entries.
+zip (archive.py), and pass.json as a template per shape of card (tier, expiring, voided,
+with a card number or not) with the member's values as holes. A pass then costs the member's
+values put in, one SHA-1, the signature and three zip entries.
 """
 
 from __future__ import annotations
