@@ -52,10 +52,24 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    # The core's parts of the members' data registries, before the features add theirs.
+    _register_members_data(app)
     # Feature packages plug in by name: the core never imports them.
     for name in app.config["FEATURES"]:
         importlib.import_module(name).init_app(app)
+    from app.privacy.api import export_blueprint
+
+    # After the features: the export's documented shape names every part they added.
+    register_blueprint(app, export_blueprint(app))
     return app
+
+
+def _register_members_data(app: Flask) -> None:
+    from app import privacy
+    from app.retention import rules as retention_rules
+
+    privacy.init_app(app)
+    retention_rules.register_core(app)
 
 
 def _name(schema) -> str:
@@ -69,7 +83,9 @@ def _import_models() -> None:
     for module in (
         "app.idempotency",
         "app.outbox",
+        "app.audit.models",
         "app.auth.models",
+        "app.consents.models",
         "app.ledger.models",
         "app.ledger.tasks",
         "app.members.models",
@@ -82,16 +98,22 @@ def _import_models() -> None:
         "app.stores.models",
         "app.tiers.models",
         "app.tiers.tasks",
+        "app.privacy.models",
+        "app.privacy.erasure",
+        "app.retention.tasks",
     ):
         importlib.import_module(module)
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import catalog_api, program_api, stores_api
+    from app.audit import api as audit_api
     from app.auth import account_api
     from app.auth import api as auth_api
+    from app.consents import api as consents_api
     from app.members import api as members_api
     from app.offers import api as offers_api
+    from app.privacy import api as privacy_api
     from app.purchases import api as purchases_api
     from app.rewards import api as rewards_api
     from app.segments import api as segments_api
@@ -107,6 +129,9 @@ def _register_blueprints(app: Flask) -> None:
         catalog_api,
         segments_api,
         offers_api,
+        consents_api,
+        privacy_api,
+        audit_api,
     ):
         register_blueprint(app, module.blp)
 

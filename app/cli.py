@@ -11,6 +11,10 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.retention.cli import register_cli as register_retention_cli
+
+    register_retention_cli(app)
+
     @app.cli.group()
     def points() -> None:
         """The points ledger."""

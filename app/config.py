@@ -40,6 +40,22 @@ def _bool(name: str, default: bool) -> bool:
     raise RuntimeError(f"{name}={raw!r} is neither true nor false")
 
 
+CONSENT_PURPOSES = ("marketing_push", "email", "data_processing", "terms")
+
+
+def _consent_versions(name: str) -> dict[str, str]:
+    """ "terms=2025-01,email=2": the version of each consent text shown now ("1" when unset)."""
+    versions = dict.fromkeys(CONSENT_PURPOSES, "1")
+    for item in (_env(name) or "").split(","):
+        if not item.strip():
+            continue
+        purpose, sep, version = item.partition("=")
+        if not sep or purpose.strip() not in versions or not version.strip():
+            raise RuntimeError(f"{name}: {item!r} is not <purpose>=<version> of {CONSENT_PURPOSES}")
+        versions[purpose.strip()] = version.strip()
+    return versions
+
+
 class Config:
     """Development defaults; every value can be overridden from the environment."""
 
@@ -123,6 +139,17 @@ class Config:
     # A Celery worker serves its own /metrics (task outcomes, pushes) here when a port is set.
     WORKER_METRICS_PORT = _int("WORKER_METRICS_PORT", 0)
     WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
+    # Members' data (app/consents, app/privacy, app/retention). The version of each consent's
+    # text the app shows now: a new version of the terms is recorded when agreed to.
+    CONSENT_TEXT_VERSIONS = _consent_versions("CONSENT_TEXT_VERSIONS")
+    # Retention: how long rows are kept, in days; pruned daily (beat) or `flask retention run`,
+    # in batches of RETENTION_BATCH_SIZE rows, each committed on its own.
+    RETENTION_BATCH_SIZE = _int("RETENTION_BATCH_SIZE", 500)
+    RETENTION_IDEMPOTENCY_DAYS = _int("RETENTION_IDEMPOTENCY_DAYS", 7)
+    RETENTION_OUTBOX_DAYS = _int("RETENTION_OUTBOX_DAYS", 7)
+    RETENTION_RESET_TOKEN_DAYS = _int("RETENTION_RESET_TOKEN_DAYS", 7)
+    RETENTION_PASS_LOG_DAYS = _int("RETENTION_PASS_LOG_DAYS", 30)
+    RETENTION_PUSH_DELIVERY_DAYS = _int("RETENTION_PUSH_DELIVERY_DAYS", 180)
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()

@@ -24,6 +24,8 @@ PURCHASE_RECORDED = "purchase.recorded"
 PURCHASE_REFUNDED = "purchase.refunded"
 MEMBER_JOINED = "member.joined"
 MEMBER_ENDED = "member.ended"
+# An erasure has finished: every registered part ran (app.privacy.erasure).
+MEMBER_ERASED = "member.erased"
 
 _in_tx: dict[str, list[Handler]] = defaultdict(list)
 _after_commit: dict[str, list[Handler]] = defaultdict(list)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy import JSON, Index, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +26,11 @@ MAX_KEY_LENGTH = 200
 
 class IdempotencyRecord(db.Model):
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("scope", "key"),)
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        # Retention deletes keys by age (app.retention).
+        Index("ix_idempotency_keys_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(100))

@@ -43,6 +43,8 @@ class OutboxJob(db.Model):
     __tablename__ = "outbox_jobs"
     __table_args__ = (
         Index("ix_outbox_due", "status", "available_at"),
+        # Retention deletes done jobs by when they finished (app.retention).
+        Index("ix_outbox_finished", "status", "finished_at"),
         # One pending job per dedupe key: later changes ride on the job already waiting.
         Index(
             "uq_outbox_pending_dedupe",

@@ -1,6 +1,7 @@
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app import audit
 from app.auth.guards import admin_required
 from app.errors import ApiError
 from app.extensions import db
@@ -34,6 +35,7 @@ def create_reward(data):
     check_tier_codes(data.get("tiers", []))
     reward = Reward(**data)
     db.session.add(reward)
+    audit.record("reward.create", reward, schema=RewardSchema, created=True)
     db.session.commit()
     return reward
 
@@ -44,6 +46,7 @@ def create_reward(data):
 @blp.response(200, RewardSchema)
 def patch_reward(changes, reward_id):
     reward = by_public_id(Reward, reward_id, "reward")
+    audit.record("reward.update", reward, schema=RewardSchema)
     check_tier_codes(changes.get("tiers", []))
     if "stock_remaining" in changes:
         reward = set_stock(reward, changes.pop("stock_remaining"))
@@ -58,6 +61,7 @@ def patch_reward(changes, reward_id):
 def retire_reward(reward_id):
     """Rewards are retired, not deleted: past redemptions still point at them."""
     reward = by_public_id(Reward, reward_id, "reward")
+    audit.record("reward.retire", reward, schema=RewardSchema)
     reward.active = False
     db.session.commit()
     return reward
@@ -99,6 +103,7 @@ def create_rule(data):
     rule = EarningRule(**_rule_values(data))
     _check_rule(rule)
     db.session.add(rule)
+    audit.record("earning_rule.create", rule, schema=EarningRuleSchema, created=True)
     db.session.commit()
     return rule
 
@@ -109,6 +114,7 @@ def create_rule(data):
 @blp.response(200, EarningRuleSchema)
 def patch_rule(changes, rule_id):
     rule = by_public_id(EarningRule, rule_id, "earning_rule")
+    audit.record("earning_rule.update", rule, schema=EarningRuleSchema)
     apply(rule, _rule_values(changes))
     _check_rule(rule)
     db.session.commit()
@@ -121,5 +127,6 @@ def patch_rule(changes, rule_id):
 def delete_rule(rule_id):
     """Switches the rule off; purchases that earned by it keep their reference."""
     rule = by_public_id(EarningRule, rule_id, "earning_rule")
+    audit.record("earning_rule.delete", rule, schema=EarningRuleSchema)
     rule.active = False
     db.session.commit()

@@ -1,6 +1,7 @@
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
+from app import audit
 from app.admin.schemas import ProgramSchema, TierSchema
 from app.auth.guards import admin_required
 from app.errors import ApiError, not_found
@@ -29,6 +30,7 @@ def program():
 @blp.arguments(ProgramSchema)
 @blp.response(200, ProgramSchema)
 def patch_program(changes):
+    audit.record("program.update", get_program(), schema=ProgramSchema)
     return update_program(changes)
 
 
@@ -62,6 +64,7 @@ def _save_tier(tier: Tier) -> Tier:
 def create_tier(data):
     tier = Tier(**data)
     db.session.add(tier)
+    audit.record("tier.create", tier, schema=TierSchema, created=True)
     return _save_tier(tier)
 
 
@@ -73,6 +76,7 @@ def patch_tier(changes, code):
     tier = next((t for t in all_tiers() if t.code == code), None)
     if tier is None:
         raise not_found("tier")
+    audit.record("tier.update", tier, schema=TierSchema)
     apply(tier, changes)
     return _save_tier(tier)
 

@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import audit
 from app.admin.schemas import RegionSchema, StaffSchema, StoreSchema
 from app.auth import service as auth
 from app.auth.guards import admin_required
@@ -12,6 +13,9 @@ from app.extensions import db
 from app.lookup import apply, by_public_id, optional_ref
 from app.openapi import errors
 from app.stores.models import Region, Store
+
+# The audit trail never holds a key, not even the one shown once.
+_KEY_AUDIT = ApiKeySchema(exclude=("key",))
 
 blp = Blueprint(
     "admin_stores", __name__, url_prefix="/api/v1/admin", description="Regions, stores, keys"
@@ -41,6 +45,7 @@ def regions():
 def create_region(data):
     region = Region(**data)
     db.session.add(region)
+    audit.record("region.create", region, schema=RegionSchema, created=True)
     _commit_unique("region")
     return region
 
@@ -52,6 +57,7 @@ def create_region(data):
 @blp.response(200, RegionSchema)
 def patch_region(changes, region_id):
     region = by_public_id(Region, region_id, "region")
+    audit.record("region.update", region, schema=RegionSchema)
     apply(region, changes)
     _commit_unique("region")
     return region
@@ -73,6 +79,7 @@ def create_store(data):
     data["region_id"] = optional_ref(Region, data["region_id"], "region_id")
     store = Store(**data)
     db.session.add(store)
+    audit.record("store.create", store, schema=StoreSchema, created=True)
     _commit_unique("store")
     return store
 
@@ -84,6 +91,7 @@ def create_store(data):
 @blp.response(200, StoreSchema)
 def patch_store(changes, store_id):
     store = by_public_id(Store, store_id, "store")
+    audit.record("store.update", store, schema=StoreSchema)
     if "region_id" in changes:
         changes["region_id"] = optional_ref(Region, changes["region_id"], "region_id")
     apply(store, changes)
@@ -107,7 +115,9 @@ def api_keys():
 def create_api_key(data):
     """The key is in this answer only; we keep a hash of it."""
     store = by_public_id(Store, data["store_id"], "store")
-    key, raw = auth.create_api_key(store, data["name"])
+    key, raw = auth.new_api_key(store, data["name"])
+    audit.record("api_key.create", key, schema=_KEY_AUDIT, created=True)
+    db.session.commit()
     key.key = raw  # shown in this answer only, never stored
     return key
 
@@ -116,6 +126,7 @@ def create_api_key(data):
 @admin_required
 @blp.response(200, ApiKeySchema)
 def revoke_api_key(key_id):
+    audit.record("api_key.revoke", by_public_id(ApiKey, key_id, "api_key"), schema=_KEY_AUDIT)
     return auth.revoke_api_key(key_id)
 
 
@@ -128,5 +139,6 @@ def revoke_api_key(key_id):
 def create_staff(data):
     store = by_public_id(Store, data["store_id"], "store")
     user = auth.create_user(data["email"], data["password"], "staff", store)
+    audit.record("staff.create", user, schema=StaffSchema, created=True)
     db.session.commit()
     return user

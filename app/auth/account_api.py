@@ -1,12 +1,16 @@
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint
 
+from app import audit
 from app.auth import service, throttle, users
 from app.auth.guards import admin_required, current_user, user_required
 from app.auth.schemas import PasswordChangeSchema, UserListArgs, UserSchema, UsersPageSchema
 from app.extensions import limiter
 from app.members.pages import decode_cursor, encode_cursor
 from app.openapi import errors
+
+# A member's login holds their email: the audit trail keeps none (see app.audit.models).
+USER_AUDIT = UserSchema(exclude=("email",))
 
 blp = Blueprint(
     "accounts", __name__, url_prefix="/api/v1", description="Passwords and operators' logins"
@@ -64,6 +68,7 @@ def get_user(user_id):
 def deactivate(user_id):
     """The login stops working and its sessions end at once. 409 `cannot_deactivate_self`,
     409 `last_admin` (the program keeps one active admin)."""
+    audit.record("user.deactivate", users.get_user(user_id), schema=USER_AUDIT)
     return users.deactivate(current_user(), user_id)
 
 
@@ -73,4 +78,5 @@ def deactivate(user_id):
 @blp.response(200, UserSchema)
 def reactivate(user_id):
     """Logging in works again (the ended sessions stay ended)."""
+    audit.record("user.reactivate", users.get_user(user_id), schema=USER_AUDIT)
     return users.reactivate(user_id)

@@ -38,7 +38,7 @@ account_failures = limiter.shared_limit(
 @blp.route("/signup", methods=["POST"])
 @limiter.limit(throttle.setting("SIGNUP_RATE_LIMIT"))
 @blp.arguments(SignupSchema)
-@errors(409, "email_taken", "program_not_configured")
+@errors(409, "email_taken", "program_not_configured", "consent_version_outdated")
 @blp.response(201, SignupResultSchema)
 def signup(data):
     """Join the program: creates the member, a card number, and a first session."""
@@ -49,6 +49,8 @@ def signup(data):
         data["language"],
         data["timezone"],
         data["marketing_consent"],
+        email_consent=data["email_consent"],
+        terms_version=data["terms_version"],
     )
     return Augmented(member, tokens=tokens)
 

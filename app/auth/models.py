@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models_base import UTCDateTime, created_at_column, public_id_column
+from app.models_base import UTCDateTime, created_at_column, public_id_column, utcnow
 
 ROLES = ("member", "staff", "admin")
 
@@ -39,6 +39,9 @@ class AuthSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     current_refresh_jti: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
+    # When the newest refresh token was issued: the session is over for good once that token
+    # has expired too (JWT_REFRESH_TOKEN_EXPIRES later), and retention may delete it.
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
 

@@ -17,7 +17,20 @@ class SignupSchema(StrictSchema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
     language = fields.Str(required=True, validate=validate.OneOf(LANGUAGES))
     timezone = fields.Str(load_default="UTC", validate=validate.Length(max=64))
-    marketing_consent = fields.Bool(load_default=False)
+    marketing_consent = fields.Bool(
+        load_default=False, metadata={"description": "Consent to campaign pushes."}
+    )
+    email_consent = fields.Bool(
+        load_default=False, metadata={"description": "Consent to marketing by email."}
+    )
+    terms_version = fields.Str(
+        load_default=None,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "description": "The version of the terms the member was shown; when given it must "
+            "be the current one (409 consent_version_outdated)."
+        },
+    )
 
 
 class LoginSchema(StrictSchema):

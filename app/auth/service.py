@@ -56,7 +56,15 @@ def _start_session(user: User) -> Tokens:
 
 
 def signup(
-    email: str, password: str, name: str, language: str, timezone: str, consent: bool
+    email: str,
+    password: str,
+    name: str,
+    language: str,
+    timezone: str,
+    consent: bool,
+    *,
+    email_consent: bool = False,
+    terms_version: str | None = None,
 ) -> tuple[Member, Tokens]:
     if not valid_timezone(timezone):
         raise ApiError(
@@ -69,7 +77,15 @@ def signup(
     except IntegrityError:
         db.session.rollback()
         raise ApiError(409, "email_taken", "An account with this email exists.") from None
-    member = create_member(user, name, language, timezone, consent)
+    member = create_member(
+        user,
+        name,
+        language,
+        timezone,
+        consent,
+        email_consent=email_consent,
+        terms_version=terms_version,
+    )
     tokens = _start_session(user)
     return member, tokens
 
@@ -130,7 +146,7 @@ def refresh(refresh_token_claims: dict) -> Tokens:
     swapped = db.session.execute(
         update(AuthSession)
         .where(AuthSession.id == session.id, AuthSession.current_refresh_jti == presented)
-        .values(current_refresh_jti=jti)
+        .values(current_refresh_jti=jti, refreshed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if swapped.rowcount != 1:
@@ -175,13 +191,19 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(store: Store, name: str) -> tuple[ApiKey, str]:
+def new_api_key(store: Store, name: str) -> tuple[ApiKey, str]:
+    """A new key and its raw value (shown once), added to the session (no commit)."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(store_id=store.id, name=name, prefix=prefix, secret_hash=_hash_secret(secret))
     db.session.add(key)
-    db.session.commit()
     return key, f"{API_KEY_PREFIX}_{prefix}_{secret}"
+
+
+def create_api_key(store: Store, name: str) -> tuple[ApiKey, str]:
+    key, raw = new_api_key(store, name)
+    db.session.commit()
+    return key, raw
 
 
 def store_for_api_key(raw: str) -> Store:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
 
-KINDS = ("earn", "bonus", "release", "redeem", "reverse", "expire", "adjust")
+# forfeit: what an erased member still had (app.privacy), taken in one entry.
+KINDS = ("earn", "bonus", "release", "redeem", "reverse", "expire", "adjust", "forfeit")
 
 
 class LedgerEntry(db.Model):

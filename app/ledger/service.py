@@ -362,6 +362,31 @@ def adjust(member_id: int, delta: int, reason: str, admin_public_id: str) -> Led
     )
 
 
+def forfeit_all(member_id: int, reason: str, reference_type: str, reference_id: str) -> int:
+    """Take every point a member still has, available and pending, in one `forfeit` entry:
+    an erased member's points stop counting as the program's liability. The lots are emptied
+    with it, so the ledger check still holds. Returns the points forfeited (0: no entry)."""
+    member = lock_member(member_id)
+    available, pending = member.points_available, member.points_pending
+    if not (available or pending):
+        return 0
+    for lot in db.session.scalars(
+        select(PointLot).where(PointLot.member_id == member_id, PointLot.remaining > 0)
+    ):
+        lot.remaining = 0
+    _entry(
+        member,
+        "forfeit",
+        reason,
+        reference_type,
+        reference_id,
+        available=-available,
+        pending=-pending,
+    )
+    _points_changed(member, -(available + pending), "forfeit")
+    return available + pending
+
+
 def _sweep_lots(conditions: list, settle: Callable[[Member, list[PointLot]], int]) -> int:
     """Visit the lots matching `conditions` member by member, each under its member's lock and
     committed on its own, so a long sweep never holds many locks; returns the points moved."""

@@ -1,6 +1,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
+from app import audit
 from app.auth.guards import admin_required, current_member, current_user, member_required
 from app.errors import ApiError
 from app.extensions import db
@@ -12,6 +13,7 @@ from app.members.schemas import (
     AdjustmentSchema,
     EntrySchema,
     HistorySchema,
+    MemberAuditSchema,
     MePatchSchema,
     MeSchema,
     PointsSchema,
@@ -82,7 +84,9 @@ def admin_member(member_id):
 @blp.response(200, MeSchema)
 def end_member(member_id):
     """End a membership: the card stops earning and its wallet passes are voided."""
-    return service.end_membership(service.member_by_public_id(member_id), "admin")
+    member = service.member_by_public_id(member_id)
+    audit.record("member.end", member, schema=MemberAuditSchema)
+    return service.end_membership(member, "admin")
 
 
 @blp.route("/admin/members/<member_id>/adjustments", methods=["POST"])
@@ -99,6 +103,12 @@ def adjust(data, member_id):
     admin = current_user()
 
     def action():
+        audit.record(
+            "member.adjust",
+            member,
+            before=MemberAuditSchema().dump(member),
+            after=lambda: {**MemberAuditSchema().dump(member), "entry": EntrySchema().dump(entry)},
+        )
         entry = ledger.adjust(member.id, data["points"], data["reason"], admin.public_id)
         db.session.flush()
         return EntrySchema().dump(entry), 201

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.auth.models import User
+from app.consents.models import MARKETING_PUSH, ConsentRecord
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
 
@@ -25,7 +26,6 @@ class Member(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(5))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    marketing_consent: Mapped[bool] = mapped_column(default=False)
     card_number: Mapped[str] = mapped_column(String(20), unique=True)
     home_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
@@ -41,3 +41,22 @@ class Member(db.Model):
     @property
     def email(self) -> str:
         return self.user.email
+
+
+def current_consent(purpose: str):
+    """Whether the member's newest consent record for `purpose` grants it (no record: no)."""
+    newest = (
+        select(ConsentRecord.granted)
+        .where(ConsentRecord.member_id == Member.id, ConsentRecord.purpose == purpose)
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+        .correlate_except(ConsentRecord)
+        .scalar_subquery()
+    )
+    return func.coalesce(newest, false(), type_=Boolean)
+
+
+# Read from the consent record, never stored on the member: what campaigns and the segment
+# criterion select on (`Member.marketing_consent.is_(True)`) is the member's latest answer.
+# Written only through app.consents.service.
+Member.marketing_consent = column_property(current_consent(MARKETING_PUSH))

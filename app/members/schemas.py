@@ -78,3 +78,14 @@ class AdjustmentSchema(StrictSchema):
         required=True, strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000)
     )
     reason = fields.Str(required=True, validate=validate.Length(min=3, max=200))
+
+
+class MemberAuditSchema(StrictSchema):
+    """A member as the audit trail keeps it: no name, email or other personal data, so an
+    erased member leaves only pseudonymous ids there."""
+
+    id = fields.Str(attribute="public_id")
+    tier = fields.Str(attribute="tier.code")
+    points_available = fields.Int()
+    points_pending = fields.Int()
+    ended_at = fields.DateTime(allow_none=True)

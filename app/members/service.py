@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import events
 from app.auth.models import User
+from app.consents import service as consents
 from app.errors import ApiError, not_found
 from app.extensions import db
 from app.members import cardnumber
@@ -16,22 +17,31 @@ from app.stores.models import Store
 from app.tiers.service import entry_tier
 
 _TIMEZONES = frozenset(available_timezones())
-PROFILE_FIELDS = ("name", "language", "timezone", "marketing_consent")
+PROFILE_FIELDS = ("name", "language", "timezone")
 
 
 def valid_timezone(name: str) -> bool:
     return name in _TIMEZONES
 
 
-def create_member(user: User, name: str, language: str, timezone: str, consent: bool) -> Member:
-    """A new member starts in the entry tier with a fresh card number."""
+def create_member(
+    user: User,
+    name: str,
+    language: str,
+    timezone: str,
+    consent: bool,
+    *,
+    email_consent: bool = False,
+    terms_version: str | None = None,
+) -> Member:
+    """A new member starts in the entry tier with a fresh card number; the consent record
+    starts with the terms and data processing agreed to and the marketing answers given."""
     for _ in range(5):
         member = Member(
             user=user,
             name=name,
             language=language,
             timezone=timezone,
-            marketing_consent=consent,
             card_number=cardnumber.generate(),
             tier=entry_tier(),
         )
@@ -41,6 +51,9 @@ def create_member(user: User, name: str, language: str, timezone: str, consent: 
             break
         except IntegrityError:  # pragma: no cover - a 1 in 10^13 card number collision
             continue
+    consents.record_signup(
+        member, marketing_push=consent, email=email_consent, terms_version=terms_version
+    )
     events.publish(
         db.session,
         events.MEMBER_JOINED,
@@ -93,6 +106,8 @@ def update_profile(member: Member, changes: dict) -> Member:
     for field in PROFILE_FIELDS:
         if field in changes:
             setattr(member, field, changes[field])
+    if "marketing_consent" in changes:
+        consents.set_marketing(member, changes["marketing_consent"])
     if "home_store_id" in changes:
         store = db.session.scalar(select(Store).where(Store.public_id == changes["home_store_id"]))
         if store is None:
@@ -111,13 +126,21 @@ def end_membership(member: Member, reason: str) -> Member:
     """The card stops working and access ends with it, in one transaction: every session is
     revoked (the token check also refuses an ended membership), open till codes and offer
     claims are voided; its wallet passes are voided by the passes package."""
+    close_membership(member, reason)
+    db.session.commit()
+    return member
+
+
+def close_membership(member: Member, reason: str) -> None:
+    """What `end_membership` does, without the commit: an erasure ends the membership in the
+    transaction that records the erasure."""
     # Imported here: rewards and offers ask this module whether a member is active.
     from app.auth.sessions import revoke_all
     from app.offers.service import void_open_claims
     from app.rewards.service import void_open_codes
 
     if member.ended_at is not None:
-        return member
+        return
     member.ended_at = utcnow()
     revoke_all(member.user_id, "membership_ended")
     void_open_codes(member.id)
@@ -127,5 +150,3 @@ def end_membership(member: Member, reason: str) -> Member:
         events.MEMBER_ENDED,
         {"member_id": member.id, "member_public_id": member.public_id, "reason": reason},
     )
-    db.session.commit()
-    return member

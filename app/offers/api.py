@@ -2,6 +2,7 @@ from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app import audit
 from app.auth.guards import admin_required, current_member, member_required
 from app.errors import ApiError
 from app.extensions import db
@@ -97,6 +98,7 @@ def create_offer(data):
     offer = Offer(**data)
     service.check_offer(offer)
     db.session.add(offer)
+    audit.record("offer.create", offer, schema=OfferAdminSchema, created=True)
     db.session.commit()
     return offer
 
@@ -108,6 +110,7 @@ def create_offer(data):
 @blp.response(200, OfferAdminSchema)
 def patch_offer(changes, offer_id):
     offer = service.get_offer(offer_id)
+    audit.record("offer.update", offer, schema=OfferAdminSchema)
     if "segment_id" in changes:
         changes["segment_id"] = optional_ref(Segment, changes["segment_id"], "segment_id")
     apply(offer, changes)

@@ -1,6 +1,7 @@
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app import audit
 from app.auth.guards import admin_required
 from app.extensions import db
 from app.segments import service
@@ -24,7 +25,9 @@ def segments():
 @blp.arguments(SegmentSchema)
 @blp.response(201, SegmentSchema)
 def create(data):
-    return service.save(Segment(), data["name"], data["rules"])
+    segment = Segment()
+    audit.record("segment.create", segment, schema=SegmentSchema, created=True)
+    return service.save(segment, data["name"], data["rules"])
 
 
 @blp.route("/<segment_id>", methods=["GET"])
@@ -39,7 +42,9 @@ def get(segment_id):
 @blp.arguments(SegmentSchema(partial=True))
 @blp.response(200, SegmentSchema)
 def patch(data, segment_id):
-    return service.save(service.get_segment(segment_id), data.get("name"), data.get("rules"))
+    segment = service.get_segment(segment_id)
+    audit.record("segment.update", segment, schema=SegmentSchema)
+    return service.save(segment, data.get("name"), data.get("rules"))
 
 
 @blp.route("/<segment_id>/preview", methods=["GET"])

@@ -33,3 +33,6 @@ class Campaign(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     created_at: Mapped[datetime] = created_at_column()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The counts as they stood when retention began deleting the campaign's deliveries
+    # (notifications.privacy): from then on they are the campaign's counts.
+    archived_counts: Mapped[dict | None] = mapped_column(JSON)

@@ -29,6 +29,8 @@ class Delivery(db.Model):
         Index("ix_push_deliveries_member_sent", "member_id", "sent_at"),
         # The sweep finds deliveries whose job died.
         Index("ix_push_deliveries_due", "status", "scheduled_for"),
+        # Retention deletes deliveries by age (notifications.privacy).
+        Index("ix_push_deliveries_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

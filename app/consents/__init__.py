@@ -1,0 +1,1 @@
+"""Consents: an append-only record per purpose, and the current state read from it."""
