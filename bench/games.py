@@ -44,9 +44,9 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
 
-from challenges.leaderboard import RedisLeaderboard, Row  # noqa: E402
-from challenges.leaderboard_sql import StandingColumns, sql_rank, standings_indexes  # noqa: E402
-from challenges.progress import (  # noqa: E402
+from challenges.contests.leaderboard import RedisLeaderboard, Row  # noqa: E402
+from challenges.contests.leaderboard_sql import StandingColumns, sql_rank, standings_indexes  # noqa: E402
+from challenges.rules.progress import (  # noqa: E402
     ChallengeRules,
     ChallengeState,
     Goal,
@@ -56,7 +56,7 @@ from challenges.progress import (  # noqa: E402
     purchase_recorded,
     purchase_refunded,
 )
-from challenges.windows import Window, WindowKind  # noqa: E402
+from challenges.rules.windows import Window, WindowKind  # noqa: E402
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 BOARD = "bench"

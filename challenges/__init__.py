@@ -18,19 +18,13 @@ def init_app(app: Any) -> None:
     from app.extensions import celery
     from app.seed import register_demo
     from app.segments import rules as segment_rules
-    from challenges import (
-        admin_api,
-        api,
-        badges,
-        cli,
-        contests,
-        missions,
-        models,
-        settings,
-        tasks,
-    )
+    from challenges import admin_api, api, cli, models, settings
+    from challenges.badges import service as badges
     from challenges.common import EXTENSION
+    from challenges.contests import service as contests
+    from challenges.contests import tasks
     from challenges.errors import GameError
+    from challenges.missions import service as missions
 
     del models  # imported for its tables
     settings.configure(app.config)

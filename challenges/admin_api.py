@@ -16,8 +16,11 @@ from app.members.models import Member
 from app.models_base import utcnow
 from app.schemas import to_minor
 from app.tiers.service import check_tier_codes
-from challenges import badges, contests, missions, quizzes
+from challenges.badges import service as badges
+from challenges.contests import service as contests
+from challenges.missions import service as missions
 from challenges.models import Badge, Challenge, Contest, Quiz
+from challenges.quizzes import service as quizzes
 from challenges.schemas import (
     BadgeChangesSchema,
     BadgeSchema,

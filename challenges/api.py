@@ -7,8 +7,11 @@ from flask_smorest import Blueprint
 
 from app.auth.guards import current_member, member_required
 from app.extensions import db
-from challenges import badges, contests, missions, quizzes
+from challenges.badges import service as badges
 from challenges.common import default_language
+from challenges.contests import service as contests
+from challenges.missions import service as missions
+from challenges.quizzes import service as quizzes
 from challenges.schemas import LeaderboardArgs, SubmitSchema
 
 blp = Blueprint(

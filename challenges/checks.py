@@ -13,7 +13,7 @@ from app.extensions import db
 from app.ledger.checks import Problem, register_check
 from app.ledger.models import LedgerEntry
 from app.ledger.service import reversal_key
-from challenges.contests import CLOSED
+from challenges.contests.service import CLOSED
 from challenges.models import ChallengeCompletion, Contest, ContestPrize
 
 
@@ -76,7 +76,7 @@ def challenge_rewards() -> Iterable[Problem]:
 def contest_prizes() -> Iterable[Problem]:
     """Per contest prize with points: one ledger entry under its key, for those points, to the
     winner; prizes only for closed contests."""
-    # The key of challenges.prizes.prize_idempotency_key, built in SQL.
+    # The key of challenges.rules.prizes.prize_idempotency_key, built in SQL.
     key = literal("contest:") + Contest.public_id + ":prize:" + cast(ContestPrize.rank, String)
     rows = db.session.execute(
         select(

@@ -20,7 +20,7 @@ def register(app: Flask) -> None:
     def close_contests() -> None:
         """Close every contest whose end has passed, and settle (pay, exactly once) every one
         whose `settles_at` has: the ids whose status moved on."""
-        from challenges.contests import close_due
+        from challenges.contests.service import close_due
 
         closed = close_due()
         click.echo(json.dumps({"closed": closed}))
@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
     @games.command("rebuild-leaderboards")
     def rebuild_leaderboards() -> None:
         """Copy every open leaderboard from the database to Redis."""
-        from challenges import boards
+        from challenges.contests import boards
         from challenges.models import Contest
 
         counts = {

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models_base import utcnow
-from challenges import contests, quizzes
+from challenges.contests import service as contests
 from challenges.models import Badge, Challenge, Contest, Quiz
+from challenges.quizzes import service as quizzes
 
 BADGES = {
     "quiz-whiz": (

@@ -157,7 +157,8 @@ class ChallengeParticipant(db.Model):
 
 
 class ChallengeProgress(db.Model):
-    """One member's `challenges.progress.ChallengeState` as JSON, locked while an event applies."""
+    """One member's `challenges.rules.progress.ChallengeState` as JSON, locked while an event
+    applies."""
 
     __tablename__ = "game_challenge_progress"
     __table_args__ = (UniqueConstraint("challenge_id", "member_id"),)

@@ -9,7 +9,7 @@ from app.schemas import MAX_AMOUNT, localized_texts, money_amount
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,59}$", error="Lowercase letters, digits, - and _.")
 
-# The rule lives in challenges.quiz_scoring.answers_visible; this is what admins read.
+# The rule lives in challenges.rules.quiz_scoring.answers_visible; this is what admins read.
 SHOW_ANSWERS_DOC = (
     "Show the right options as soon as an attempt is submitted, but only once the member has no "
     "attempts left (none unused, none still open). Otherwise, and always when false, answers "

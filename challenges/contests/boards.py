@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.members.models import Member
-from challenges.leaderboard import RedisLeaderboard, Row
-from challenges.leaderboard_sql import StandingColumns, sql_rank, sql_top
+from challenges.contests.leaderboard import RedisLeaderboard, Row
+from challenges.contests.leaderboard_sql import StandingColumns, sql_rank, sql_top
 from challenges.models import Contest, ContestStanding
-from challenges.standings import Standing, check_score
+from challenges.rules.standings import Standing, check_score
 
 log = logging.getLogger(__name__)
 _PENDING = "games_board_updates"

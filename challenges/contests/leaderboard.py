@@ -5,7 +5,7 @@ scripts need):
 
 - `<prefix>:lb:{<board>}:rank` sorted set. Member: `<reached µs, 17 digits>|<member id, 20
   digits>`; score: minus the member's score. Ascending order (ZRANK) is then exactly the tie
-  rule of `challenges.standings`: higher score, then earlier reached, then lower member id,
+  rule of `challenges.rules.standings`: higher score, then earlier reached, then lower member id,
   because Redis orders equal scores by member bytes. Keeping the tiebreak in the member, not
   packed into the score, leaves the full 2**53 exact integer range to the score.
 - `...:member` hash: member id -> its current sorted-set member (to find and replace it).
@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import redis
 
-from challenges.standings import Standing, check_score, from_micros, to_micros
+from challenges.rules.standings import Standing, check_score, from_micros, to_micros
 
 _TIME_DIGITS = 17
 _ID_DIGITS = 20

@@ -5,12 +5,12 @@ The table is the model's (one row per board and member: score and reached_at), g
 It needs two indexes (`standings_indexes`): unique (board, member) to find the member's row, and
 (board, score, reached_at, member) for the counts.
 
-rank = 1 + rows ahead under the tie rule of `challenges.standings`, counted as three index range
-scans (higher score; same score reached earlier; same score and time, lower member id) instead
-of one OR, which PostgreSQL would not serve from the index. The count is O(rank): cheap near the
-top, an index-only scan of up to a million entries at the bottom; Redis is O(log n). The
-counts are index-only only once VACUUM has set the visibility map, so run VACUUM ANALYZE after
-a bulk load.
+rank = 1 + rows ahead under the tie rule of `challenges.rules.standings`, counted as three index
+range scans (higher score; same score reached earlier; same score and time, lower member id)
+instead of one OR, which PostgreSQL would not serve from the index. The count is O(rank):
+cheap near the top, an index-only scan of up to a million entries at the bottom; Redis is
+O(log n). The counts are index-only only once VACUUM has set the visibility map, so run VACUUM
+ANALYZE after a bulk load.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Index, Select, Table, case, func, literal, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from challenges.standings import Standing, check_score
+from challenges.rules.standings import Standing, check_score
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,9 @@ from app.models_base import utcnow
 from app.purchases.models import Purchase
 from app.rewards import service as rewards
 from app.rewards.models import Reward
-from challenges import badges, boards, draw
+from challenges.badges import service as badges
 from challenges.common import default_language, earned_something, enabled, require_eligible
+from challenges.contests import boards
 from challenges.eligibility import is_eligible
 from challenges.models import (
     Badge,
@@ -54,7 +55,8 @@ from challenges.models import (
     ContestPrize,
     ContestStanding,
 )
-from challenges.prizes import PrizeBand, PrizeTable, award_prizes, prize_idempotency_key
+from challenges.rules import draw
+from challenges.rules.prizes import PrizeBand, PrizeTable, award_prizes, prize_idempotency_key
 from challenges.texts import localize
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import outbox
 from app.extensions import celery, db
 from app.models_base import utcnow
-from challenges import contests
+from challenges.contests import service as contests
 from challenges.models import Contest
 
 CLOSE_DUE_TASK = "challenges.close_due_contests"

@@ -32,7 +32,7 @@ from app.models_base import utcnow
 from app.program.service import get_program
 from app.purchases.models import Purchase
 from app.schemas import from_minor
-from challenges import badges, progress
+from challenges.badges import service as badges
 from challenges.common import default_language, earned_something, enabled, require_eligible
 from challenges.eligibility import is_eligible
 from challenges.models import (
@@ -42,7 +42,8 @@ from challenges.models import (
     ChallengeParticipant,
     ChallengeProgress,
 )
-from challenges.progress import (
+from challenges.rules import progress
+from challenges.rules.progress import (
     ChallengeRules,
     ChallengeState,
     Goal,
@@ -51,8 +52,8 @@ from challenges.progress import (
     ProgressEvent,
     Streak,
 )
+from challenges.rules.windows import PeriodUnit, Window, WindowKind, local_date, window_span
 from challenges.texts import localize, progress_label
-from challenges.windows import PeriodUnit, Window, WindowKind, local_date, window_span
 
 PURCHASE_GOALS = tuple(k.value for k in GoalKind if k is not GoalKind.QUIZZES_COMPLETED)
 
@@ -233,7 +234,7 @@ def _source(ch: Challenge, window_key: str, number: int) -> str:
 def _complete(
     ch: Challenge, member: Member, window_key: str, at: datetime, held_until: datetime | None
 ) -> None:
-    from challenges import contests
+    from challenges.contests import service as contests
 
     # Under the progress row's lock: earlier completions of this window were all taken back.
     earlier = list(
@@ -297,7 +298,7 @@ def _complete(
 
 def _take_back(ch: Challenge, member: Member, window_key: str, now: datetime) -> None:
     """A refund dropped a held completion below the goal: reverse its reward, once."""
-    from challenges import contests
+    from challenges.contests import service as contests
 
     completion = db.session.scalar(
         select(ChallengeCompletion)

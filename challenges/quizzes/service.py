@@ -16,11 +16,12 @@ from app.lookup import by_public_id
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
-from challenges import badges, quiz_scoring
+from challenges.badges import service as badges
 from challenges.common import default_language, require_eligible
 from challenges.eligibility import is_eligible
 from challenges.errors import GameError
 from challenges.models import Badge, Quiz, QuizAttempt, QuizOption, QuizQuestion
+from challenges.rules import quiz_scoring
 from challenges.texts import localize
 
 Loaded = list[tuple[QuizQuestion, list[QuizOption]]]
@@ -286,7 +287,8 @@ def submit(
 ) -> tuple[QuizAttempt, bool]:
     """Score an attempt once; (attempt, replayed). The attempt row is locked, so concurrent
     submissions queue up and all but the first see it submitted."""
-    from challenges import contests, missions
+    from challenges.contests import service as contests
+    from challenges.missions import service as missions
 
     # The member first, as the ledger and every other path that pays do: locking the attempt or
     # a challenge's progress row before the member could deadlock with them on PostgreSQL.

@@ -1,6 +1,6 @@
 """Prize tables by rank for leaderboard contests.
 
-Ranks come from a leaderboard and are unique under the tie rule of `challenges.standings`, so
+Ranks come from a leaderboard and are unique under the tie rule of `challenges.rules.standings`, so
 each rank maps to at most one member and a band "ranks 2-5" pays exactly four members. A member
 below `min_score` wins nothing even inside a band (an empty contest has no winners), and the
 prize is not passed down to the next member. (An ended membership is not ranked at all: the
@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from challenges.standings import Standing
+from challenges.rules.standings import Standing
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ what happened. The service keeps the state as JSON (`to_dict`/`from_dict`) on on
 `ApplyResult.completed_now` is true, with `reward_idempotency_key` so it is paid once per window.
 
 Rules, in order:
-- Each window (see `challenges.windows`) has its own progress and completes at most once.
+- Each window (see `challenges.rules.windows`) has its own progress and completes at most once.
 - An event id seen before in the window it touched counts nothing (redelivery); a purchase
   already counted under another event id counts nothing either.
 - A purchase contributes under its purchase id. A refund finds that contribution: a full refund
@@ -31,7 +31,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from challenges.windows import PeriodUnit, Window, period_index, window_key, window_span
+from challenges.rules.windows import PeriodUnit, Window, period_index, window_key, window_span
 
 
 class GoalKind(StrEnum):

@@ -174,7 +174,7 @@ def end_now(app: Flask, contest_id: str) -> None:
 def settle_later(app: Flask, days: float = 15, only: str | None = None) -> list[str]:
     """The contests' close job, run `days` from now (after the return window, by default);
     `only`: settle just that contest."""
-    from challenges import contests
+    from challenges.contests import service as contests
     from challenges.models import Contest
 
     later = now() + timedelta(days=days)

@@ -46,7 +46,7 @@ def test_admin_badges_and_my_badges(app, client, program):
     assert res.get_json()["name"] == {"en": "Star!", "pl": "Gwiazda"}
     member = signup(client, language="pl")
     assert client.get("/api/v1/me/badges", headers=member.headers).get_json() == []
-    from challenges.badges import grant
+    from challenges.badges.service import grant
 
     with app.app_context():
         from app.members.models import Member

@@ -22,7 +22,8 @@ from app.ledger.models import LedgerEntry, PointLot
 from app.ledger.service import integrity_problems, release_due
 from app.purchases.models import Purchase
 from app.stores.models import Region, Store
-from challenges import contests, missions
+from challenges.contests import service as contests
+from challenges.missions import service as missions
 from challenges.models import ChallengeCompletion, Contest, ContestEntry
 from tests.challenges.games import (
     admin_patch,

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from challenges.progress import (
+from challenges.rules.progress import (
     ChallengeRules,
     ChallengeState,
     EventType,
@@ -22,7 +22,7 @@ from challenges.progress import (
     quiz_completed,
     reward_idempotency_key,
 )
-from challenges.windows import PeriodUnit, Window, WindowKind
+from challenges.rules.windows import PeriodUnit, Window, WindowKind
 
 NOVEMBER = Window(WindowKind.FIXED, date(2026, 11, 1), date(2026, 11, 30))
 WEEKLY = Window(WindowKind.WEEKLY)

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from challenges.windows import (
+from challenges.rules.windows import (
     PeriodUnit,
     Window,
     WindowKind,

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.ledger.service import release_due
-from challenges import missions
+from challenges.missions import service as missions
 from challenges.models import ChallengeCompletion
-from challenges.windows import week_key
+from challenges.rules.windows import week_key
 from tests.challenges.games import (
     admin_patch,
     admin_post,

@@ -2,13 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from challenges.prizes import (
+from challenges.rules.prizes import (
     PrizeBand,
     PrizeTable,
     award_prizes,
     prize_idempotency_key,
 )
-from challenges.standings import Standing
+from challenges.rules.standings import Standing
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

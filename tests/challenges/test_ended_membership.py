@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
-from challenges import contests, missions, quizzes
+from challenges.contests import service as contests
+from challenges.missions import service as missions
 from challenges.models import ChallengeProgress, ContestEntry, ContestStanding
+from challenges.quizzes import service as quizzes
 from tests.challenges.games import (
     admin_post,
     contest_view,

@@ -276,7 +276,7 @@ def test_redis_follows_each_commit_and_is_rebuilt_when_lost(app, client, program
         pytest.skip("the Redis projection only")
     import redis
 
-    from challenges.leaderboard import RedisLeaderboard
+    from challenges.contests.leaderboard import RedisLeaderboard
 
     contest = make_contest(client, program)
     ann = signup(client, "ann@test.example")
@@ -319,8 +319,8 @@ def test_redis_gets_only_what_commits_whatever_savepoints_do(app, client, progra
     import redis
     from sqlalchemy import select
 
-    from challenges import boards
-    from challenges.leaderboard import RedisLeaderboard
+    from challenges.contests import boards
+    from challenges.contests.leaderboard import RedisLeaderboard
     from challenges.models import Contest as ContestRow
 
     contest = make_contest(client, program)

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from challenges.leaderboard import RedisLeaderboard, Row
-from challenges.standings import MAX_ABS_SCORE, Standing
+from challenges.contests.leaderboard import RedisLeaderboard, Row
+from challenges.rules.standings import MAX_ABS_SCORE, Standing
 
 pytestmark = pytest.mark.redis
 

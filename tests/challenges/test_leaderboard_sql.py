@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import BigInteger, Column, DateTime, Engine, MetaData, String, Table, text
 
-from challenges.leaderboard_sql import (
+from challenges.contests.leaderboard_sql import (
     StandingColumns,
     rank_statement,
     sql_increment,
@@ -16,7 +16,7 @@ from challenges.leaderboard_sql import (
     sql_top,
     standings_indexes,
 )
-from challenges.standings import Standing
+from challenges.rules.standings import Standing
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 

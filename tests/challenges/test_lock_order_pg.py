@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import event, update
 
 from app.extensions import db
-from challenges import contests
+from challenges.contests import service as contests
 from challenges.models import Contest
 from tests.challenges.games import make_challenge, make_contest, make_quiz, now, right_answers
 from tests.support import bearer, purchase, seed_program, signup

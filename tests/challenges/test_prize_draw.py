@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from challenges.draw import (
+from challenges.rules.draw import (
     Entry,
     commitment,
     draw_winners,
@@ -18,7 +18,7 @@ from challenges.draw import (
 
 
 def independent_recompute(seed_hex: str, lines: list[tuple[str, str]], places: int, per_holder):
-    """Written from the published algorithm text only, not from challenges.draw."""
+    """Written from the published algorithm text only, not from challenges.rules.draw."""
     seed = bytes.fromhex(seed_hex)
     entries = sorted(lines)  # tuples sort by entry id first; entry ids are unique
     blob = "".join(f"{e}\t{h}\n" for e, h in entries).encode("utf-8")

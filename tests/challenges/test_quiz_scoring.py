@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from challenges.errors import GameError
-from challenges.quiz_scoring import (
+from challenges.rules.quiz_scoring import (
     DEFAULT_GRACE,
     PassMarkPrize,
     PointsPerCorrect,

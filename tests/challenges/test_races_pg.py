@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.ledger.service import integrity_problems
-from challenges import contests
+from challenges.contests import service as contests
 from challenges.models import ChallengeCompletion, Contest, ContestPrize, QuizAttempt
 from tests.challenges.games import (
     contest_view,
