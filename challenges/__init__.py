@@ -18,7 +18,7 @@ def init_app(app: Any) -> None:
     from app.extensions import celery
     from app.seed import register_demo
     from app.segments import rules as segment_rules
-    from challenges import admin_api, api, cli, models, settings
+    from challenges import admin_api, api, cli, settings, tables
     from challenges.badges import service as badges
     from challenges.common import EXTENSION
     from challenges.contests import service as contests
@@ -26,7 +26,7 @@ def init_app(app: Any) -> None:
     from challenges.errors import GameError
     from challenges.missions import service as missions
 
-    del models  # imported for its tables
+    del tables  # imported for its tables
     settings.configure(app.config)
     app.extensions[EXTENSION] = {}
     register_blueprint(app, api.blp)

@@ -17,10 +17,13 @@ from app.models_base import utcnow
 from app.schemas import to_minor
 from app.tiers.service import check_tier_codes
 from challenges.badges import service as badges
+from challenges.badges.models import Badge
 from challenges.contests import service as contests
+from challenges.contests.models import Contest
 from challenges.missions import service as missions
-from challenges.models import Badge, Challenge, Contest, Quiz
+from challenges.missions.models import Challenge
 from challenges.quizzes import service as quizzes
+from challenges.quizzes.models import Quiz
 from challenges.schemas import (
     BadgeChangesSchema,
     BadgeSchema,

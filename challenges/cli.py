@@ -29,7 +29,7 @@ def register(app: Flask) -> None:
     def rebuild_leaderboards() -> None:
         """Copy every open leaderboard from the database to Redis."""
         from challenges.contests import boards
-        from challenges.models import Contest
+        from challenges.contests.models import Contest
 
         counts = {
             c.public_id: boards.rebuild(c)

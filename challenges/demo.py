@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models_base import utcnow
+from challenges.badges.models import Badge
 from challenges.contests import service as contests
-from challenges.models import Badge, Challenge, Contest, Quiz
+from challenges.contests.models import Contest
+from challenges.missions.models import Challenge
 from challenges.quizzes import service as quizzes
+from challenges.quizzes.models import Quiz
 
 BADGES = {
     "quiz-whiz": (

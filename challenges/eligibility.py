@@ -1,9 +1,21 @@
-"""Who may play a game: tiers, an explicit list of members, or one of the core's segments."""
+"""Who may play a game: tiers, an explicit list of members, or one of the core's segments. The
+same three columns on every game's table (`EligibilityColumns`), and the rule (`is_eligible`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class EligibilityColumns:
+    """Who may play: tiers (empty = all), an explicit member list, a core segment (public id)."""
+
+    tiers: Mapped[list] = mapped_column(JSON, default=list)
+    member_ids: Mapped[list] = mapped_column(JSON, default=list)  # member public ids
+    segment_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Restricted(Protocol):

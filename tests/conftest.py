@@ -31,8 +31,9 @@ def _prepare_pg_schema(app: Flask) -> None:
     for name in (
         "passes.apple.models",
         "passes.google.models",
-        "challenges.models",
+        "challenges.tables",
         "notifications.tables",
+        "community.tables",
     ):
         importlib.import_module(name)
     with app.app_context():

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.members.models import Member
-from challenges.models import Badge, MemberBadge
+from challenges.badges.models import Badge, MemberBadge
 from challenges.texts import localize
 
 
@@ -96,7 +96,7 @@ def holds_badges(codes: list[str], _rules: dict):
     from sqlalchemy import and_, exists
 
     from app.members.models import Member
-    from challenges.models import Badge, MemberBadge
+    from challenges.badges.models import Badge, MemberBadge
 
     return and_(
         *(

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.members.models import Member
 from challenges.contests.leaderboard import RedisLeaderboard, Row
 from challenges.contests.leaderboard_sql import StandingColumns, sql_rank, sql_top
-from challenges.models import Contest, ContestStanding
+from challenges.contests.models import Contest, ContestStanding
 from challenges.rules.standings import Standing, check_score
 
 log = logging.getLogger(__name__)

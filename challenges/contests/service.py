@@ -44,17 +44,12 @@ from app.purchases.models import Purchase
 from app.rewards import service as rewards
 from app.rewards.models import Reward
 from challenges.badges import service as badges
+from challenges.badges.models import Badge
 from challenges.common import default_language, earned_something, enabled, require_eligible
 from challenges.contests import boards
+from challenges.contests.models import Contest, ContestEntry, ContestPrize, ContestStanding
 from challenges.eligibility import is_eligible
-from challenges.models import (
-    Badge,
-    ChallengeCompletion,
-    Contest,
-    ContestEntry,
-    ContestPrize,
-    ContestStanding,
-)
+from challenges.missions.models import ChallengeCompletion
 from challenges.rules import draw
 from challenges.rules.prizes import PrizeBand, PrizeTable, award_prizes, prize_idempotency_key
 from challenges.texts import localize

@@ -9,7 +9,7 @@ from app import outbox
 from app.extensions import celery, db
 from app.models_base import utcnow
 from challenges.contests import service as contests
-from challenges.models import Contest
+from challenges.contests.models import Contest
 
 CLOSE_DUE_TASK = "challenges.close_due_contests"
 

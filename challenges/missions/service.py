@@ -33,10 +33,10 @@ from app.program.service import get_program
 from app.purchases.models import Purchase
 from app.schemas import from_minor
 from challenges.badges import service as badges
+from challenges.badges.models import Badge
 from challenges.common import default_language, earned_something, enabled, require_eligible
 from challenges.eligibility import is_eligible
-from challenges.models import (
-    Badge,
+from challenges.missions.models import (
     Challenge,
     ChallengeCompletion,
     ChallengeParticipant,

@@ -17,10 +17,11 @@ from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
 from challenges.badges import service as badges
+from challenges.badges.models import Badge
 from challenges.common import default_language, require_eligible
 from challenges.eligibility import is_eligible
 from challenges.errors import GameError
-from challenges.models import Badge, Quiz, QuizAttempt, QuizOption, QuizQuestion
+from challenges.quizzes.models import Quiz, QuizAttempt, QuizOption, QuizQuestion
 from challenges.rules import quiz_scoring
 from challenges.texts import localize
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine
 
 # Imported at collection: the games' tables are then in the PostgreSQL schema that the core's
 # fixtures create once per session.
-import challenges.models  # noqa: F401
+import challenges.tables  # noqa: F401
 from app.extensions import db
 from tests.conftest import _truncate_pg, make_app
 

@@ -159,7 +159,7 @@ def end_now(app: Flask, contest_id: str) -> None:
 
     from sqlalchemy import update
 
-    from challenges.models import Contest
+    from challenges.contests.models import Contest
 
     with app.app_context():
         db.session.execute(
@@ -175,7 +175,7 @@ def settle_later(app: Flask, days: float = 15, only: str | None = None) -> list[
     """The contests' close job, run `days` from now (after the return window, by default);
     `only`: settle just that contest."""
     from challenges.contests import service as contests
-    from challenges.models import Contest
+    from challenges.contests.models import Contest
 
     later = now() + timedelta(days=days)
     with app.app_context():

@@ -134,7 +134,8 @@ def test_a_released_award_takes_its_own_lot_first_then_others(app, client, progr
 
 def test_the_ledger_check_sees_a_games_payment_that_disagrees_with_the_ledger(app, client, program):
     from app.ledger.checks import run_checks as checks_run
-    from challenges.models import ChallengeCompletion, ContestPrize
+    from challenges.contests.models import ContestPrize
+    from challenges.missions.models import ChallengeCompletion
     from tests.challenges.games import end_now, make_challenge, make_contest, settle_later
     from tests.support import purchase
 

@@ -14,8 +14,11 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import celery, db
 from challenges import eligibility
+from challenges.badges.models import Badge
+from challenges.contests.models import Contest
 from challenges.demo import seed_demo
-from challenges.models import Badge, Challenge, Contest, Quiz
+from challenges.missions.models import Challenge
+from challenges.quizzes.models import Quiz
 from tests.challenges.games import admin_patch, admin_post, make_badge
 from tests.support import bearer, signup
 

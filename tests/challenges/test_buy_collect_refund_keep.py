@@ -23,8 +23,9 @@ from app.ledger.service import integrity_problems, release_due
 from app.purchases.models import Purchase
 from app.stores.models import Region, Store
 from challenges.contests import service as contests
+from challenges.contests.models import Contest, ContestEntry
 from challenges.missions import service as missions
-from challenges.models import ChallengeCompletion, Contest, ContestEntry
+from challenges.missions.models import ChallengeCompletion
 from tests.challenges.games import (
     admin_patch,
     admin_post,

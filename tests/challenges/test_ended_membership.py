@@ -13,8 +13,9 @@ from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
 from challenges.contests import service as contests
+from challenges.contests.models import ContestEntry, ContestStanding
 from challenges.missions import service as missions
-from challenges.models import ChallengeProgress, ContestEntry, ContestStanding
+from challenges.missions.models import ChallengeProgress
 from challenges.quizzes import service as quizzes
 from tests.challenges.games import (
     admin_post,

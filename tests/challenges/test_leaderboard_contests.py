@@ -321,7 +321,7 @@ def test_redis_gets_only_what_commits_whatever_savepoints_do(app, client, progra
 
     from challenges.contests import boards
     from challenges.contests.leaderboard import RedisLeaderboard
-    from challenges.models import Contest as ContestRow
+    from challenges.contests.models import Contest as ContestRow
 
     contest = make_contest(client, program)
     ann = signup(client, "ann@test.example")

@@ -17,7 +17,7 @@ from sqlalchemy import event, update
 
 from app.extensions import db
 from challenges.contests import service as contests
-from challenges.models import Contest
+from challenges.contests.models import Contest
 from tests.challenges.games import make_challenge, make_contest, make_quiz, now, right_answers
 from tests.support import bearer, purchase, seed_program, signup
 

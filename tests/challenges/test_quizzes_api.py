@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from app.extensions import db
-from challenges.models import QuizAttempt
+from challenges.quizzes.models import QuizAttempt
 from tests.challenges.games import (
     admin_patch,
     admin_post,

@@ -16,7 +16,9 @@ from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.ledger.service import integrity_problems
 from challenges.contests import service as contests
-from challenges.models import ChallengeCompletion, Contest, ContestPrize, QuizAttempt
+from challenges.contests.models import Contest, ContestPrize
+from challenges.missions.models import ChallengeCompletion
+from challenges.quizzes.models import QuizAttempt
 from tests.challenges.games import (
     contest_view,
     end_now,
