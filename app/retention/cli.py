@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask
 
@@ -26,9 +28,8 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{report.name}: would delete {report.rows}")
             return
         total = sum(report.rows for report in due)
-        with click.progressbar(
-            length=total, label="deleting", file=click.get_text_stream("stderr")
-        ) as bar:
+        # On stderr: stdout keeps the report, for scripts.
+        with click.progressbar(length=total, label="deleting", file=sys.stderr) as bar:
             done = service.run(now, progress=lambda _rule, rows: bar.update(rows))
         for report in done:
             click.echo(f"{report.name}: deleted {report.rows}")
