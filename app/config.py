@@ -150,10 +150,15 @@ class Config:
     RETENTION_RESET_TOKEN_DAYS = _int("RETENTION_RESET_TOKEN_DAYS", 7)
     RETENTION_PASS_LOG_DAYS = _int("RETENTION_PASS_LOG_DAYS", 30)
     RETENTION_PUSH_DELIVERY_DAYS = _int("RETENTION_PUSH_DELIVERY_DAYS", 180)
+    # Community (community/): how long a process keeps the live purchase-triggered surveys
+    # before it reads them again (its own admin changes drop them at once), and how often
+    # beat closes polls past their end and settles events that began.
+    COMMUNITY_TRIGGER_CACHE_SECONDS = _float("COMMUNITY_TRIGGER_CACHE_SECONDS", 30.0)
+    COMMUNITY_JOB_INTERVAL_SECONDS = _float("COMMUNITY_JOB_INTERVAL_SECONDS", 60.0)
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()
-        for name in (_env("FEATURES", "passes,challenges,notifications") or "").split(",")
+        for name in (_env("FEATURES", "passes,challenges,notifications,community") or "").split(",")
         if name.strip()
     )
 

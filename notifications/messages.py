@@ -65,6 +65,56 @@ CATALOG: dict[str, dict[str, PushText]] = {
             "Malapit nang matapos ang alok", "Matatapos ang “{offer}” sa loob ng {hours} oras."
         ),
     },
+    "survey_invitation": {
+        "en": PushText("How was your visit to {store}?", "Answer “{name}” and earn points."),
+        "fi": PushText(
+            "Millainen oli käyntisi: {store}?", "Vastaa kyselyyn ”{name}” ja ansaitse pisteitä."
+        ),
+        "pl": PushText(
+            "Jak minęła wizyta w {store}?", "Wypełnij ankietę „{name}” i zdobądź punkty."
+        ),
+        "tl": PushText(
+            "Kumusta ang pagbisita mo sa {store}?", "Sagutin ang “{name}” at kumita ng puntos."
+        ),
+    },
+    "survey_invitation_plain": {
+        "en": PushText("How was your visit?", "Tell us in a short survey and earn points."),
+        "fi": PushText("Millainen oli käyntisi?", "Kerro lyhyessä kyselyssä ja ansaitse pisteitä."),
+        "pl": PushText("Jak minęła wizyta?", "Powiedz nam w krótkiej ankiecie i zdobądź punkty."),
+        "tl": PushText(
+            "Kumusta ang pagbisita mo?", "Sabihin sa maikling survey at kumita ng puntos."
+        ),
+    },
+    "poll_winner": {
+        "en": PushText("The vote is in!", "“{winner}” won “{name}”. Thank you for voting."),
+        "fi": PushText(
+            "Äänestys ratkesi!", "”{winner}” voitti äänestyksen ”{name}”. Kiitos äänestäsi."
+        ),
+        "pl": PushText(
+            "Mamy wyniki!", "„{winner}” wygrywa głosowanie „{name}”. Dziękujemy za głos."
+        ),
+        "tl": PushText(
+            "May resulta na!", "Nanalo ang “{winner}” sa “{name}”. Salamat sa iyong boto."
+        ),
+    },
+    "poll_winner_plain": {
+        "en": PushText("The vote is in!", "See the winner in the app. Thank you for voting."),
+        "fi": PushText("Äänestys ratkesi!", "Katso voittaja sovelluksesta. Kiitos äänestäsi."),
+        "pl": PushText("Mamy wyniki!", "Zobacz zwycięzcę w aplikacji. Dziękujemy za głos."),
+        "tl": PushText("May resulta na!", "Tingnan ang nanalo sa app. Salamat sa iyong boto."),
+    },
+    "waitlist_promoted": {
+        "en": PushText("You got a seat!", "A seat freed up for “{name}”: it is yours."),
+        "fi": PushText("Sait paikan!", "Tapahtumasta ”{name}” vapautui paikka: se on sinun."),
+        "pl": PushText("Masz miejsce!", "Zwolniło się miejsce na „{name}”: jest Twoje."),
+        "tl": PushText("May upuan ka na!", "May nabakanteng upuan sa “{name}”: sa iyo na ito."),
+    },
+    "waitlist_promoted_plain": {
+        "en": PushText("You got a seat!", "A seat freed up: see your ticket in the app."),
+        "fi": PushText("Sait paikan!", "Paikka vapautui: katso lippusi sovelluksesta."),
+        "pl": PushText("Masz miejsce!", "Zwolniło się miejsce: bilet czeka w aplikacji."),
+        "tl": PushText("May upuan ka na!", "May nabakanteng upuan: tingnan ang tiket sa app."),
+    },
 }
 
 

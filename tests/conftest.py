@@ -33,6 +33,7 @@ def _prepare_pg_schema(app: Flask) -> None:
         "passes.google.models",
         "challenges.tables",
         "notifications.tables",
+        "community.tables",
     ):
         importlib.import_module(name)
     with app.app_context():

@@ -14,6 +14,7 @@ from app.offers import service
 from app.offers.models import Offer, OfferClaim
 from app.offers.schemas import ClaimSchema, MemberOfferSchema, OfferAdminSchema
 from app.openapi import errors, idempotent, replayed
+from app.personalization import OFFER, rank
 from app.program.service import get_program
 from app.schemas import Augmented
 from app.segments.models import Segment
@@ -25,10 +26,12 @@ blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Time-limi
 @member_required
 @blp.response(200, MemberOfferSchema(many=True))
 def live():
-    """The member's live offers, in the member's language, with the time left."""
+    """The member's live offers, in the member's language, with the time left; what matches
+    the member's interests comes first, with `for_you`."""
     member = current_member()
     default = get_program().default_language
     now = utcnow()
+    offers = service.live_offers(member, now)
     return [
         Augmented(
             o,
@@ -36,8 +39,9 @@ def live():
             body=pick(o.body, member.language, default),
             seconds_left=int((o.ends_at - now).total_seconds()),
             claims_left=max(0, o.per_member_limit - claimed),
+            for_you=for_you,
         )
-        for o, claimed in service.live_offers(member, now)
+        for (o, claimed), for_you in rank(OFFER, member, offers, lambda pair: pair[0].public_id)
     ]
 
 

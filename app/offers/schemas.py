@@ -37,6 +37,9 @@ class MemberOfferSchema(StrictSchema):
     ends_at = fields.DateTime()
     seconds_left = fields.Int()
     claims_left = fields.Int()
+    for_you = fields.Bool(
+        metadata={"description": "It matches the member's interests; such offers come first."}
+    )
 
 
 class ClaimSchema(StrictSchema):

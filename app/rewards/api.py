@@ -6,6 +6,7 @@ from app.extensions import db
 from app.idempotency import require_key, run_once
 from app.members.models import Member
 from app.openapi import errors, idempotent, replayed
+from app.personalization import REWARD, rank
 from app.rewards import service
 from app.rewards.schemas import CatalogItemSchema, RedemptionSchema
 from app.schemas import Augmented
@@ -17,7 +18,8 @@ blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards 
 @member_required
 @blp.response(200, CatalogItemSchema(many=True))
 def catalog():
-    """The catalog, with what this member can afford and is eligible for."""
+    """The catalog, with what this member can afford and is eligible for; what matches the
+    member's interests comes first, with `for_you`."""
     member = current_member()
     return [
         Augmented(
@@ -25,8 +27,9 @@ def catalog():
             eligible=service.allowed_for(reward, member) and reward.stock_remaining != 0,
             affordable=member.points_available >= reward.cost_points,
             points_missing=max(0, reward.cost_points - member.points_available),
+            for_you=for_you,
         )
-        for reward in service.catalog()
+        for reward, for_you in rank(REWARD, member, service.catalog(), lambda r: r.public_id)
     ]
 
 

@@ -25,6 +25,10 @@ class CatalogItemSchema(RewardSchema):
     affordable = fields.Bool(dump_only=True)
     eligible = fields.Bool(dump_only=True)
     points_missing = fields.Int(dump_only=True)
+    for_you = fields.Bool(
+        dump_only=True,
+        metadata={"description": "It matches the member's interests; such rewards come first."},
+    )
 
 
 class RedemptionSchema(StrictSchema):

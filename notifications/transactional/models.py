@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -17,6 +17,10 @@ TRANSACTIONAL_KINDS = (
     "challenge_completed",
     "contest_won",
     "offer_expiring",
+    # The community's (community/): a survey after a purchase, a poll's winner, a seat freed.
+    "survey_invitation",
+    "poll_result",
+    "event_waitlist",
 )
 
 
@@ -34,4 +38,7 @@ class NotificationPreference(db.Model):
     challenge_completed: Mapped[bool] = mapped_column(default=True)
     contest_won: Mapped[bool] = mapped_column(default=True)
     offer_expiring: Mapped[bool] = mapped_column(default=True)
+    survey_invitation: Mapped[bool] = mapped_column(default=True, server_default=true())
+    poll_result: Mapped[bool] = mapped_column(default=True, server_default=true())
+    event_waitlist: Mapped[bool] = mapped_column(default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -14,6 +14,9 @@ class PreferencesPatchSchema(StrictSchema):
     challenge_completed = fields.Bool()
     contest_won = fields.Bool()
     offer_expiring = fields.Bool()
+    survey_invitation = fields.Bool()
+    poll_result = fields.Bool()
+    event_waitlist = fields.Bool()
 
     @validates_schema
     def _something(self, data: dict, **_kwargs) -> None:
@@ -29,3 +32,6 @@ class PreferencesSchema(StrictSchema):
     challenge_completed = fields.Bool(required=True)
     contest_won = fields.Bool(required=True)
     offer_expiring = fields.Bool(required=True)
+    survey_invitation = fields.Bool(required=True)
+    poll_result = fields.Bool(required=True)
+    event_waitlist = fields.Bool(required=True)

@@ -79,6 +79,9 @@ def preferences_of(member_id: int) -> NotificationPreference:
             challenge_completed=True,
             contest_won=True,
             offer_expiring=True,
+            survey_invitation=True,
+            poll_result=True,
+            event_waitlist=True,
         )
     return prefs
 
@@ -100,7 +103,7 @@ def _values(payload: dict[str, Any], language: str, default: str, at: datetime) 
     if "tier_code" in values:
         tier = db.session.scalar(select(Tier).where(Tier.code == values["tier_code"]))
         values["tier"] = tier.name if tier else values["tier_code"].title()
-    for key in ("name", "offer"):
+    for key in ("name", "offer", "winner"):
         if isinstance(values.get(key), dict):
             values[key] = pick(values[key], language, default)
     if payload.get("expires_at"):

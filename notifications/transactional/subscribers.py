@@ -21,6 +21,10 @@ from notifications.transactional.service import enqueue, link
 # Published by the games package; by name, so that neither imports the other.
 CHALLENGE_COMPLETED = "challenge.completed"
 CONTEST_WON = "contest.won"
+# Published by the community package, by name too.
+SURVEY_INVITED = "community.survey_invited"
+POLL_WINNER = "community.poll_winner"
+WAITLIST_PROMOTED = "community.waitlist_promoted"
 
 
 def on_points_changed(payload: dict[str, Any]) -> None:
@@ -114,6 +118,53 @@ def on_contest_won(payload: dict[str, Any]) -> None:
     )
 
 
+def on_survey_invited(payload: dict[str, Any]) -> None:
+    """A purchase brought a survey: "rate your visit to Kamppi"."""
+    if not enabled():
+        return
+    survey_id = payload["survey_id"]
+    enqueue(
+        "survey_invitation",
+        payload["member_id"],
+        f"survey:{survey_id}",
+        "survey_invitation",
+        {"name": payload.get("name"), "store": payload.get("store") or ""},
+        link(f"surveys/{survey_id}"),
+        dedupe_key=f"push.survey:{survey_id}:{payload['member_id']}",
+    )
+
+
+def on_poll_winner(payload: dict[str, Any]) -> None:
+    """A poll the member voted in has closed: the winner."""
+    if not enabled():
+        return
+    poll_id = payload["poll_id"]
+    enqueue(
+        "poll_result",
+        payload["member_id"],
+        f"poll:{poll_id}",
+        "poll_winner",
+        {"name": payload.get("name"), "winner": payload.get("winner")},
+        link(f"polls/{poll_id}"),
+        dedupe_key=f"push.poll:{poll_id}:{payload['member_id']}",
+    )
+
+
+def on_waitlist_promoted(payload: dict[str, Any]) -> None:
+    """A seat freed up and went to the member, first on the waitlist."""
+    if not enabled():
+        return
+    rsvp_id = payload["rsvp_id"]
+    enqueue(
+        "event_waitlist",
+        payload["member_id"],
+        f"rsvp:{rsvp_id}:{uuid.uuid4().hex[:8]}",
+        "waitlist_promoted",
+        {"name": payload.get("name")},
+        link(f"events/{payload['event_id']}"),
+    )
+
+
 def on_member_ended(payload: dict[str, Any]) -> None:
     if not enabled():
         return
@@ -131,3 +182,6 @@ def subscribe() -> None:
     events.subscribe(events.MEMBER_ENDED, on_member_ended)
     events.subscribe(CHALLENGE_COMPLETED, on_challenge_completed)
     events.subscribe(CONTEST_WON, on_contest_won)
+    events.subscribe(SURVEY_INVITED, on_survey_invited)
+    events.subscribe(POLL_WINNER, on_poll_winner)
+    events.subscribe(WAITLIST_PROMOTED, on_waitlist_promoted)
