@@ -77,13 +77,15 @@ def save_event(event: Event, data: dict) -> Event:
         problems["opens_at"] = ["booking must open before the event starts"]
     if event.ends_at is not None and event.ends_at <= event.starts_at:
         problems["ends_at"] = ["must be after starts_at"]
-    if any(datetime.fromisoformat(w["opens_at"]) >= event.starts_at for w in event.early_access):
+    if any(
+        datetime.fromisoformat(w["opens_at"]) >= event.starts_at for w in event.early_access or ()
+    ):
         problems["early_access"] = ["early access must open before the event starts"]
     if problems:
         raise ApiError(
             422, "validation_error", "The event's times do not fit.", {"fields": problems}
         )
-    if event.confirmed_count > event.capacity:
+    if (event.confirmed_count or 0) > event.capacity:
         raise ApiError(
             409,
             "capacity_below_bookings",

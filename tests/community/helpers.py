@@ -131,7 +131,9 @@ def push_deliveries(app: Flask, kind: str) -> list:
     from notifications.delivery.models import Delivery
 
     with app.app_context():
-        rows = db.session.scalars(select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id))
+        rows = db.session.scalars(
+            select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id)
+        )
         return [(d.member_id, d.title, d.body) for d in rows]
 
 
