@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     from app import register_blueprint
     from app.extensions import celery
     from app.seed import register_demo
-    from notifications import demo, settings, state, tables
+    from notifications import demo, privacy, settings, state, tables
     from notifications.campaigns import api as campaigns_api
     from notifications.delivery import api as delivery_api
     from notifications.delivery import tasks as delivery_tasks
@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
         "push-sweep": {"task": delivery_tasks.SWEEP_TASK, "schedule": 600.0},
     }
     register_demo(demo.seed_demo)
+    privacy.register(app)  # export, erasure and retention parts (app.privacy)
 
 
 def seed_demo() -> dict:

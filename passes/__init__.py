@@ -34,6 +34,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Load settings and certificates, check them, and plug the passes into the app."""
     from app import events, register_blueprint
+    from passes import privacy
     from passes.apple import api as apple_api
     from passes.apple import models as apple_models  # noqa: F401  (tables)
     from passes.apple import web_service
@@ -59,3 +60,4 @@ def init_app(app: Flask) -> None:
         APPLE_PASS_SCHEME, APPLE_PASS_SECURITY_SCHEME
     )
     register_cli(app)
+    privacy.register(app)  # export, erasure and retention parts (app.privacy)

@@ -22,16 +22,24 @@ _EXTENSION = "retention_rules"
 class RetentionRule:
     """`due(now)`: the rows past their period (on indexed columns: it is run once a batch).
     `prepare(now)`, when given, runs (and is committed) before the first batch: what must
-    outlive the rows, such as counts, is kept there."""
+    outlive the rows, such as counts, is kept there. `planned(now)`: what `due` will select
+    once `prepare` has run, for a dry run (default: `due`)."""
 
     name: str
     table: Table
     due: Due
     prepare: Prepare | None = None
+    planned: Due | None = None
 
 
 def register_retention(
-    app: Flask, name: str, table: Table, due: Due, *, prepare: Prepare | None = None
+    app: Flask,
+    name: str,
+    table: Table,
+    due: Due,
+    *,
+    prepare: Prepare | None = None,
+    planned: Due | None = None,
 ) -> None:
     """Add a table to this app's retention (from a package's init_app). The table needs a
     single-column primary key: rows are deleted by it, a batch at a time."""
@@ -40,7 +48,7 @@ def register_retention(
         raise ValueError(f"retention rule {name!r} is already registered")
     if len(table.primary_key.columns) != 1:
         raise ValueError(f"{table.name}: retention deletes by a single-column primary key")
-    rules[name] = RetentionRule(name, table, due, prepare)
+    rules[name] = RetentionRule(name, table, due, prepare, planned)
 
 
 def registered_rules(app: Flask | None = None) -> list[RetentionRule]:

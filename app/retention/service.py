@@ -26,7 +26,9 @@ class TableReport:
 
 
 def due_count(rule: RetentionRule, now: datetime) -> int:
-    return db.session.scalar(select(func.count()).select_from(rule.table).where(rule.due(now)))
+    """What a run now would delete (`planned`: as if its `prepare` had run)."""
+    where = (rule.planned or rule.due)(now)
+    return db.session.scalar(select(func.count()).select_from(rule.table).where(where))
 
 
 def plan(now: datetime | None = None) -> list[TableReport]:

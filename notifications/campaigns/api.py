@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from app import audit
 from app.auth.guards import admin_required
 from app.openapi import errors
 from app.schemas import Augmented
@@ -56,4 +57,5 @@ def get(campaign_id):
 @blp.response(202, CampaignSchema)
 def send(campaign_id):
     """Send now, or at `send_at` when that is later; only to members who consented."""
+    audit.record("campaign.send", service.get_campaign(campaign_id), schema=CampaignSchema)
     return _with_counts([service.request_send(service.get_campaign(campaign_id))])[0]

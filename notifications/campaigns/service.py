@@ -123,4 +123,13 @@ def counts(campaign_ids: list[int], now: datetime | None = None) -> dict[int, di
         out[row[0]] = {
             key: int(value or 0) for key, value in row._mapping.items() if key != "campaign_id"
         }
+    # Once retention deletes a campaign's deliveries, its counts are those kept before
+    # (notifications.privacy).
+    kept = db.session.execute(
+        select(Campaign.id, Campaign.archived_counts).where(
+            Campaign.id.in_(campaign_ids), Campaign.archived_counts.is_not(None)
+        )
+    )
+    for campaign_id, archived in kept:
+        out[campaign_id] = zero | archived
     return out
