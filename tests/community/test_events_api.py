@@ -154,8 +154,8 @@ def test_paid_seats_are_spent_and_refunded_through_the_ledger(app, client, progr
 
 
 def test_places_still_waiting_at_the_start_lapse_and_are_refunded(app, client, program):
-    from community.events.service import settle_started
     from app.models_base import utcnow
+    from community.events.service import settle_started
 
     event = admin_post(
         client, program, "/api/v1/admin/events", event_body(capacity=1, price_points=10)

@@ -127,7 +127,7 @@ def test_the_catalog_and_the_offers_put_the_members_interests_first(app, client,
         ("Socks", False),
     ]
     listed = client.get("/api/v1/offers", headers=aino.headers).get_json()
-    assert [(o["title"], o["for_you"]) for o in listed][0] == ("Second", True)
+    assert [(o["title"], o["for_you"]) for o in listed] == [("Second", True), ("First", False)]
     res = client.post(
         "/api/v1/admin/interests",
         json={"code": "tea", "name": {"en": "Tea"}, "reward_ids": ["rwd_nope"]},
