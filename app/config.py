@@ -155,10 +155,16 @@ class Config:
     # beat closes polls past their end and settles events that began.
     COMMUNITY_TRIGGER_CACHE_SECONDS = _float("COMMUNITY_TRIGGER_CACHE_SECONDS", 30.0)
     COMMUNITY_JOB_INTERVAL_SECONDS = _float("COMMUNITY_JOB_INTERVAL_SECONDS", 60.0)
+    # Referrals: the link a member shares (a web page the app claims as a universal link, so it
+    # opens the app when installed) and the app's own deep link; {code} is the member's code.
+    REFERRAL_SHARE_URL = _env("REFERRAL_SHARE_URL", "https://lumo.example/join?code={code}")
+    REFERRAL_DEEP_LINK = _env("REFERRAL_DEEP_LINK", "loyalty://join?code={code}")
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()
-        for name in (_env("FEATURES", "passes,challenges,notifications,community") or "").split(",")
+        for name in (
+            _env("FEATURES", "passes,challenges,notifications,community,referrals") or ""
+        ).split(",")
         if name.strip()
     )
 

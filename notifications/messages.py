@@ -65,6 +65,34 @@ CATALOG: dict[str, dict[str, PushText]] = {
             "Malapit nang matapos ang alok", "Matatapos ang “{offer}” sa loob ng {hours} oras."
         ),
     },
+    "referral_joined": {
+        "en": PushText(
+            "A friend joined!", "They used your code. Their first purchase earns you both."
+        ),
+        "fi": PushText(
+            "Ystäväsi liittyi!",
+            "Hän käytti koodiasi. Hänen ensimmäinen ostoksensa palkitsee teidät.",
+        ),
+        "pl": PushText(
+            "Znajomy dołączył!", "Użył Twojego kodu. Jego pierwszy zakup nagrodzi was oboje."
+        ),
+        "tl": PushText(
+            "May kaibigang sumali!",
+            "Ginamit niya ang code mo. Gagantimpalaan kayo sa una niyang bili.",
+        ),
+    },
+    "referral_rewarded": {
+        "en": PushText("Your referral reward is here", "{points} points for bringing a friend."),
+        "fi": PushText("Suosittelupalkkiosi on täällä", "{points} pistettä ystävän tuomisesta."),
+        "pl": PushText("Nagroda za polecenie", "{points} pkt za przyprowadzenie znajomego."),
+        "tl": PushText("Narito ang gantimpala mo", "{points} puntos sa pagdadala ng kaibigan."),
+    },
+    "referral_rewarded_plain": {
+        "en": PushText("Your referral reward is here", "Thank you for bringing a friend."),
+        "fi": PushText("Suosittelupalkkiosi on täällä", "Kiitos, että toit ystävän."),
+        "pl": PushText("Nagroda za polecenie", "Dziękujemy za przyprowadzenie znajomego."),
+        "tl": PushText("Narito ang gantimpala mo", "Salamat sa pagdadala ng kaibigan."),
+    },
     "survey_invitation": {
         "en": PushText("How was your visit to {store}?", "Answer “{name}” and earn points."),
         "fi": PushText(

@@ -34,6 +34,7 @@ def _prepare_pg_schema(app: Flask) -> None:
         "challenges.tables",
         "notifications.tables",
         "community.tables",
+        "referrals.tables",
     ):
         importlib.import_module(name)
     with app.app_context():

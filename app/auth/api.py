@@ -39,6 +39,7 @@ account_failures = limiter.shared_limit(
 @limiter.limit(throttle.setting("SIGNUP_RATE_LIMIT"))
 @blp.arguments(SignupSchema)
 @errors(409, "email_taken", "program_not_configured", "consent_version_outdated")
+@errors(422, "referral_code_invalid", "self_referral")
 @blp.response(201, SignupResultSchema)
 def signup(data):
     """Join the program: creates the member, a card number, and a first session."""
@@ -51,6 +52,7 @@ def signup(data):
         data["marketing_consent"],
         email_consent=data["email_consent"],
         terms_version=data["terms_version"],
+        referral_code=data["referral_code"],
     )
     return Augmented(member, tokens=tokens)
 

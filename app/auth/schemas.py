@@ -31,6 +31,16 @@ class SignupSchema(StrictSchema):
             "be the current one (409 consent_version_outdated)."
         },
     )
+    referral_code = fields.Str(
+        load_default=None,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "description": "A member's or a partner's code. Spaces, hyphens and case do not "
+            "matter (` anna-10 ` is `ANNA10`). An unknown, expired or used-up code is a 422 "
+            "`referral_code_invalid` (`details.reason`), and one's own code (the same email "
+            "with dots or a `+tag`) a 422 `self_referral`; either way nothing is created."
+        },
+    )
 
 
 class LoginSchema(StrictSchema):

@@ -12,7 +12,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import sessions
+from app.auth import sessions, signup_fields
 from app.auth.models import ApiKey, AuthSession, User
 from app.auth.passwords import (
     burn_time_like_verify,
@@ -65,6 +65,7 @@ def signup(
     *,
     email_consent: bool = False,
     terms_version: str | None = None,
+    referral_code: str | None = None,
 ) -> tuple[Member, Tokens]:
     if not valid_timezone(timezone):
         raise ApiError(
@@ -86,6 +87,8 @@ def signup(
         email_consent=email_consent,
         terms_version=terms_version,
     )
+    # What the features make of their fields, before the commit: a refusal undoes it all.
+    signup_fields.apply(member, {"referral_code": referral_code})
     tokens = _start_session(user)
     return member, tokens
 

@@ -17,6 +17,7 @@ TRANSACTIONAL_KINDS = (
     "challenge_completed",
     "contest_won",
     "offer_expiring",
+    "referrals",
     # The community's (community/): a survey after a purchase, a poll's winner, a seat freed.
     "survey_invitation",
     "poll_result",
@@ -38,6 +39,8 @@ class NotificationPreference(db.Model):
     challenge_completed: Mapped[bool] = mapped_column(default=True)
     contest_won: Mapped[bool] = mapped_column(default=True)
     offer_expiring: Mapped[bool] = mapped_column(default=True)
+    # A friend joined with the member's code; the member's referral reward was granted.
+    referrals: Mapped[bool] = mapped_column(default=True, server_default=true())
     survey_invitation: Mapped[bool] = mapped_column(default=True, server_default=true())
     poll_result: Mapped[bool] = mapped_column(default=True, server_default=true())
     event_waitlist: Mapped[bool] = mapped_column(default=True, server_default=true())

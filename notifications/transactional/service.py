@@ -79,6 +79,7 @@ def preferences_of(member_id: int) -> NotificationPreference:
             challenge_completed=True,
             contest_won=True,
             offer_expiring=True,
+            referrals=True,
             survey_invitation=True,
             poll_result=True,
             event_waitlist=True,

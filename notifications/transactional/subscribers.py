@@ -25,6 +25,9 @@ CONTEST_WON = "contest.won"
 SURVEY_INVITED = "community.survey_invited"
 POLL_WINNER = "community.poll_winner"
 WAITLIST_PROMOTED = "community.waitlist_promoted"
+# Published by the referrals package, by name too.
+REFERRAL_JOINED = "referral.joined"
+REFERRAL_REWARDED = "referral.rewarded"
 
 
 def on_points_changed(payload: dict[str, Any]) -> None:
@@ -134,6 +137,36 @@ def on_survey_invited(payload: dict[str, Any]) -> None:
     )
 
 
+def on_referral_joined(payload: dict[str, Any]) -> None:
+    """A friend joined with the member's code (no name: the friend's data stays theirs)."""
+    if not enabled():
+        return
+    referral_id = payload["referral_id"]
+    enqueue(
+        "referrals",
+        payload["member_id"],
+        f"referral:{referral_id}:joined",
+        "referral_joined",
+        {},
+        link("referrals"),
+    )
+
+
+def on_referral_rewarded(payload: dict[str, Any]) -> None:
+    """The hold after the friend's first purchase has passed: the reward is the member's."""
+    if not enabled():
+        return
+    points = payload.get("points") or 0
+    enqueue(
+        "referrals",
+        payload["member_id"],
+        f"referral:{payload['referral_id']}:rewarded",
+        "referral_rewarded" if points else "referral_rewarded_plain",
+        {"points": points},
+        link("referrals"),
+    )
+
+
 def on_poll_winner(payload: dict[str, Any]) -> None:
     """A poll the member voted in has closed: the winner."""
     if not enabled():
@@ -185,3 +218,5 @@ def subscribe() -> None:
     events.subscribe(SURVEY_INVITED, on_survey_invited)
     events.subscribe(POLL_WINNER, on_poll_winner)
     events.subscribe(WAITLIST_PROMOTED, on_waitlist_promoted)
+    events.subscribe(REFERRAL_JOINED, on_referral_joined)
+    events.subscribe(REFERRAL_REWARDED, on_referral_rewarded)

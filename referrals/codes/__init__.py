@@ -1,0 +1,2 @@
+"""Every member's personal code and share link; the one namespace of codes (members' and
+partners')."""

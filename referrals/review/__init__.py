@@ -1,0 +1,1 @@
+"""The operators' review queue: flagged referrals approved (granted exactly once) or rejected."""
