@@ -13,13 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, UniqueConstraint, select
+from sqlalchemy import JSON, Index, String, UniqueConstraint, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models_base import created_at_column
+from app.models_base import created_at_column, utcnow
 
 MAX_KEY_LENGTH = 200
 
@@ -61,31 +61,60 @@ def run_once(
 ) -> tuple[Any, int, bool]:
     """Run `action` once per (scope, key) and commit; returns (body, status, replayed)."""
     digest = fingerprint(payload)
-    replay = _replay(scope, key, digest)
-    if replay is not None:
-        return replay
-    record = IdempotencyRecord(scope=scope, key=key, request_hash=digest)
-    db.session.add(record)
-    try:
-        db.session.flush()
-    except IntegrityError:
+    record_id = _claim(scope, key, digest)
+    if record_id is None:
         # Another request with this key committed first: answer as it answered.
-        db.session.rollback()
         replay = _replay(scope, key, digest)
         if replay is None:  # pragma: no cover - the winner's row is committed by now
-            raise ApiError(
-                409, "idempotency_in_progress", "A request with this key is running."
-            ) from None
+            raise ApiError(409, "idempotency_in_progress", "A request with this key is running.")
         return replay
     try:
         body, status = action()
-        record.status_code = status
-        record.response = body
+        db.session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.id == record_id)
+            .values(status_code=status, response=body)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     return body, status, False
+
+
+def _claim(scope: str, key: str, digest: str) -> int | None:
+    """Insert the key's row, in one statement whether or not it exists; its id, or None when
+    the key was used already (PostgreSQL waits here while another request with the key runs,
+    and answers None once that one committed)."""
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return _claim_portably(scope, key, digest)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = (
+        insert(IdempotencyRecord)
+        .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    return session.execute(stmt).scalar()
+
+
+def _claim_portably(scope: str, key: str, digest: str) -> int | None:
+    if _replay(scope, key, digest) is not None:
+        return None
+    record = IdempotencyRecord(scope=scope, key=key, request_hash=digest)
+    db.session.add(record)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return record.id
 
 
 def _replay(scope: str, key: str, digest: str) -> tuple[Any, int, bool] | None:

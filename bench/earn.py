@@ -202,9 +202,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database", default="loyalty_bench")
     args = parser.parse_args()
 
-    url = fresh_database("loyalty_bench")
+    url = fresh_database(args.database)
     key, cards, store_id = prepare(url, args.members)
     port = free_port()
     env = os.environ | {

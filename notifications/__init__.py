@@ -47,6 +47,8 @@ def init_app(app: Flask) -> None:
         register_blueprint(app, module.blp)
     # Process-wide registrations; `subscribe` ignores a handler it already has.
     subscribers.subscribe()
+    # What a purchase's member lock reads for the subscribers (app.members.facts).
+    subscribers.register_facts(app)
     celery.conf.beat_schedule = {
         **(celery.conf.beat_schedule or {}),
         "push-offer-reminders": {

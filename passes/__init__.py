@@ -44,7 +44,10 @@ def init_app(app: Flask) -> None:
     from passes.google import models as google_models  # noqa: F401  (tables)
     from passes.settings import load_settings
     from passes.state import build_state
-    from passes.updates import on_member_changed  # with it, both wallets' outbox handlers
+    from passes.updates import (  # with it, both wallets' outbox handlers
+        on_member_changed,
+        register_facts,
+    )
 
     settings = load_settings(app)
     app.extensions["passes"] = build_state(settings)
@@ -52,6 +55,8 @@ def init_app(app: Flask) -> None:
     events.subscribe(events.TIER_CHANGED, on_member_changed)
     # An ended membership voids the passes: the same refresh carries the new state.
     events.subscribe(events.MEMBER_ENDED, on_member_changed)
+    # What a purchase's member lock reads for on_member_changed (app.members.facts).
+    register_facts(app)
     register_blueprint(app, apple_api.blp)
     register_blueprint(app, google_api.blp)
     register_blueprint(app, web_service.blp, url_prefix=f"{settings.web_service_prefix}/v1")

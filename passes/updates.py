@@ -6,12 +6,15 @@ written in the transaction that made the change (the outbox), so a crash loses n
 
 from __future__ import annotations
 
+from flask import Flask
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import outbox
 from app.extensions import celery, db
+from app.members import facts
+from app.members.models import Member
 from passes.apple.models import ApplePass
 from passes.apple.tasks import APNS_TOPIC
 from passes.google.models import GooglePass
@@ -20,6 +23,33 @@ from passes.state import current_state
 
 # Set on the session when jobs were enqueued with a delay: the outbox is kicked when they are due.
 DELAYED_KICK_KEY = "passes_delayed_kick"
+
+
+# The member facts read with a purchase's lock (app.members.facts): the passes to refresh,
+# known without a query of this subscriber's own.
+APPLE_SERIAL_FACT = "apple_pass_serial"
+GOOGLE_PASSES_FACT = "google_passes"
+
+
+def register_facts(app: Flask) -> None:
+    facts.register(
+        app,
+        APPLE_SERIAL_FACT,
+        lambda: (
+            select(ApplePass.serial_number)
+            .where(ApplePass.member_id == Member.id)
+            .scalar_subquery()
+        ),
+    )
+    facts.register(
+        app,
+        GOOGLE_PASSES_FACT,
+        lambda: (
+            select(func.count(GooglePass.id))
+            .where(GooglePass.member_id == Member.id)
+            .scalar_subquery()
+        ),
+    )
 
 
 def on_member_changed(payload: dict) -> None:
@@ -33,17 +63,19 @@ def on_member_changed(payload: dict) -> None:
         return
     member_id = payload["member_id"]
     delay = state.settings.update_delay_seconds
-    found = db.session.execute(
-        select(
-            select(ApplePass.serial_number)
-            .where(ApplePass.member_id == member_id)
-            .scalar_subquery(),
-            select(func.count(GooglePass.id))
-            .where(GooglePass.member_id == member_id)
-            .scalar_subquery(),
-        )
-    ).one()
-    serial, google = found
+    serial = facts.known(member_id, APPLE_SERIAL_FACT)
+    google = facts.known(member_id, GOOGLE_PASSES_FACT)
+    if serial is facts.UNKNOWN or google is facts.UNKNOWN:
+        serial, google = db.session.execute(
+            select(
+                select(ApplePass.serial_number)
+                .where(ApplePass.member_id == member_id)
+                .scalar_subquery(),
+                select(func.count(GooglePass.id))
+                .where(GooglePass.member_id == member_id)
+                .scalar_subquery(),
+            )
+        ).one()
     if serial is not None:
         outbox.enqueue(APNS_TOPIC, {"serial": serial}, f"apns:{serial}", delay)
     if google:

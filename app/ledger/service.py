@@ -14,10 +14,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
-from app import events
+from app import events, settings_cache
 from app.errors import ApiError
 from app.extensions import db
 from app.ledger.models import LedgerEntry, PointLot
+from app.members import facts
 from app.members.models import Member
 from app.models_base import utcnow
 from app.program.service import get_program
@@ -49,6 +50,25 @@ def lock_member(member_id: int) -> Member:
     return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
 
 
+def lock_member_by_card(card_number: str) -> Member | None:
+    """A purchase's first lock: the member with this (normalized) card number, as
+    `lock_member` takes it, and in the same statement the settings' version (so that the
+    settings cache needs no query of its own) and the facts the feature packages registered
+    (`app.members.facts`). None when no member has the card."""
+    stmt = (
+        select(Member, settings_cache.version_column(), *facts.columns())
+        .where(Member.card_number == card_number)
+        .options(lazyload("*"))
+        .with_for_update(of=Member, key_share=True)
+    )
+    row = db.session.execute(stmt.execution_options(populate_existing=True)).first()
+    if row is None:
+        return None
+    settings_cache.saw_version(row.settings_version)
+    facts.remember(row.Member.id, row)
+    return row.Member
+
+
 def _entry(
     member: Member, kind: str, reason: str, ref_type: str, ref_id: str, **deltas
 ) -> LedgerEntry:
@@ -68,10 +88,15 @@ def _entry(
     if deltas.get("apply", True):
         member.points_available += entry.available_delta
         member.points_pending += entry.pending_delta
+    if entry.qualifying:
+        # The tiers' running total (app.tiers.service), in the same update of the row.
+        member.tier_points += entry.qualifying
     return entry
 
 
-def _points_changed(member: Member, delta: int, kind: str) -> None:
+def _points_changed(
+    member: Member, delta: int, kind: str, reference_type: str | None = None
+) -> None:
     events.publish(
         db.session,
         events.POINTS_CHANGED,
@@ -82,6 +107,8 @@ def _points_changed(member: Member, delta: int, kind: str) -> None:
             "pending": member.points_pending,
             "delta": delta,
             "kind": kind,
+            # What the points are for, when one thing caused them ("purchase", "contest", ...).
+            "reference_type": reference_type,
         },
     )
 
@@ -129,7 +156,7 @@ def credit(
             expires_at=now + timedelta(days=program.points_validity_days),
         )
     )
-    _points_changed(member, points, kind)
+    _points_changed(member, points, kind, reference_type)
     return entry
 
 
@@ -239,7 +266,7 @@ def reverse_award(idempotency_key: str, reason: str) -> LedgerEntry | None:
             select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
         ).one()
     if from_available + from_pending:
-        _points_changed(member, -(from_available + from_pending), "reverse")
+        _points_changed(member, -(from_available + from_pending), "reverse", award.reference_type)
     return entry
 
 
@@ -269,7 +296,7 @@ def debit(
         member, kind, reason, reference_type, reference_id, available=-points, apply=False
     )
     _consume_lots(member.id, points)
-    _points_changed(member, -points, kind)
+    _points_changed(member, -points, kind, reference_type)
     return entry
 
 
@@ -335,7 +362,7 @@ def reverse_purchase_points(
         qualifying=-points,
     )
     if reversed_total:
-        _points_changed(member, -reversed_total, "reverse")
+        _points_changed(member, -reversed_total, "reverse", "purchase")
     return reversed_total, points - reversed_total
 
 

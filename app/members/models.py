@@ -32,6 +32,11 @@ class Member(db.Model):
     tier_since: Mapped[datetime] = created_at_column()
     points_available: Mapped[int] = mapped_column(default=0)
     points_pending: Mapped[int] = mapped_column(default=0)
+    # The running total of tier qualification (app.tiers.service): the `qualifying` points of
+    # the ledger entries made since `tier_points_since` (None: since the first), kept by the
+    # ledger in the same update as the balances.
+    tier_points: Mapped[int] = mapped_column(default=0)
+    tier_points_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     joined_at: Mapped[datetime] = created_at_column()
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

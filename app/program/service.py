@@ -1,27 +1,37 @@
 from __future__ import annotations
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from sqlalchemy import select
 
+from app import settings_cache, transaction_memo
 from app.errors import ApiError
 from app.extensions import db
 from app.program.models import Program
 
+settings_cache.watch(Program)
+_MEMO = "program"
+
+
+def _program_values() -> dict | None:
+    row = db.session.scalar(select(Program).limit(1))
+    return None if row is None else settings_cache.values_of(row)
+
 
 def get_program() -> Program:
-    """The program's settings, read once per request or job."""
-    cached = g.get("_program") if has_app_context() else None
-    if cached is not None:
-        return cached
-    program = db.session.scalar(select(Program).limit(1))
-    if program is None:
+    """The program's settings: from the settings cache, read again after any change."""
+    memo = transaction_memo.current()
+    if _MEMO in memo:
+        return memo[_MEMO]
+    values = settings_cache.cached("program", _program_values)
+    if values is None:
         program = Program(
             name=current_app.config["PROGRAM_NAME"], currency=current_app.config["PROGRAM_CURRENCY"]
         )
         db.session.add(program)
         db.session.flush()
-    if has_app_context():
-        g._program = program
+    else:
+        program = settings_cache.attach(Program, values)
+    memo[_MEMO] = program
     return program
 
 

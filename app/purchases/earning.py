@@ -6,10 +6,65 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from app import settings_cache
 from app.extensions import db
 from app.purchases.models import EarningRule
+
+settings_cache.watch(EarningRule)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a purchase needs of an earning rule, as the settings cache keeps it."""
+
+    id: int
+    public_id: str
+    kind: str
+    multiplier: Decimal | None
+    fixed_points: int | None
+    store_id: int | None
+    region_id: int | None
+    channel: str | None
+    min_amount_minor: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def applies(
+        self, store_id: int, region_id: int, channel: str, amount_minor: int, at: datetime
+    ) -> bool:
+        return (
+            self.store_id in (None, store_id)
+            and self.region_id in (None, region_id)
+            and self.channel in (None, channel)
+            and (self.starts_at is None or self.starts_at <= at)
+            and (self.ends_at is None or self.ends_at > at)
+            and self.min_amount_minor <= amount_minor
+        )
+
+
+def _active_rules() -> tuple[Rule, ...]:
+    # Every active rule, also those not begun yet: which apply is decided per purchase.
+    rows = db.session.scalars(
+        select(EarningRule).where(EarningRule.active).order_by(EarningRule.id)
+    )
+    return tuple(
+        Rule(
+            id=r.id,
+            public_id=r.public_id,
+            kind=r.kind,
+            multiplier=r.multiplier,
+            fixed_points=r.fixed_points,
+            store_id=r.store_id,
+            region_id=r.region_id,
+            channel=r.channel,
+            min_amount_minor=r.min_amount_minor,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+        )
+        for r in rows
+    )
 
 
 @dataclass
@@ -31,24 +86,17 @@ def _floor(value: Decimal) -> int:
 
 def matching_rules(
     store_id: int, region_id: int, channel: str, amount_minor: int, at: datetime
-) -> list[EarningRule]:
-    stmt = select(EarningRule).where(
-        EarningRule.active,
-        or_(EarningRule.store_id.is_(None), EarningRule.store_id == store_id),
-        or_(EarningRule.region_id.is_(None), EarningRule.region_id == region_id),
-        or_(EarningRule.channel.is_(None), EarningRule.channel == channel),
-        or_(EarningRule.starts_at.is_(None), EarningRule.starts_at <= at),
-        or_(EarningRule.ends_at.is_(None), EarningRule.ends_at > at),
-        EarningRule.min_amount_minor <= amount_minor,
-    )
-    return list(db.session.scalars(stmt.order_by(EarningRule.id)))
+) -> list[Rule]:
+    """The active rules that apply, from the settings cache (no query per purchase)."""
+    rules = settings_cache.cached("earning_rules", _active_rules)
+    return [r for r in rules if r.applies(store_id, region_id, channel, amount_minor, at)]
 
 
 def compute(
     amount_minor: int,
     base_per_unit: Decimal,
     tier_multiplier: Decimal,
-    rules: list[EarningRule],
+    rules: list[Rule],
 ) -> Earning:
     """Every matching rule applies and they add up; each rule's bonus is rounded down."""
     units = Decimal(amount_minor) / 100

@@ -12,8 +12,9 @@ from app import events
 from app.errors import ApiError, not_found
 from app.extensions import db
 from app.ledger import service as ledger
+from app.members import cardnumber
 from app.members.models import Member
-from app.members.service import member_by_card
+from app.members.service import ensure_active
 from app.models_base import utcnow
 from app.offers.service import AppliedOffer, redeem_at_purchase
 from app.program.service import get_program
@@ -21,7 +22,7 @@ from app.purchases import earning
 from app.purchases.models import Purchase, Refund
 from app.stores.models import Store
 from app.stores.service import ensure_store_active
-from app.tiers.service import upgrade_if_qualified
+from app.tiers.service import all_tiers, upgrade_if_qualified
 
 MAX_BACKDATE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -52,7 +53,23 @@ def program_live_in(store: Store) -> bool:
     return program.rollout == "all" or store.pilot or store.region.pilot
 
 
+def _lock_member(raw_card: str) -> tuple[Member | None, ApiError | None]:
+    """The member's lock, taken first: its statement also brings the settings' version and
+    the features' member facts, so that what follows needs no query until the writes."""
+    try:
+        number = cardnumber.normalize(raw_card)
+    except cardnumber.InvalidCardNumber as exc:
+        return None, ApiError(422, "invalid_card_number", str(exc).capitalize() + ".")
+    member = ledger.lock_member_by_card(number)
+    return member, None if member is not None else not_found("member")
+
+
 def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> RecordedPurchase:
+    """Book a purchase and its points. A plain one (no offer, one earning entry) makes eight
+    statements in all with the idempotency key and the API key: the settings come from the
+    settings cache, the tier check from the member's running total (app.tiers.service), and
+    the feature packages decide from the member facts read with the lock."""
+    member, card_error = _lock_member(data.card_number)
     program = get_program()
     ensure_store_active(store)
     if data.currency.upper() != program.currency:
@@ -66,7 +83,25 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
     occurred = data.occurred_at or now
     if occurred > now + CLOCK_SKEW or occurred < now - MAX_BACKDATE:
         raise ApiError(422, "occurred_at_out_of_range", "A purchase must be from the last 30 days.")
-    member = ledger.lock_member(member_by_card(data.card_number).id)
+    if card_error is not None:
+        raise card_error
+    ensure_active(member)
+    all_tiers()  # puts the tiers in the session: `member.tier` needs no query
+
+    result = earning.Earning()
+    no_points_reason = None
+    if not program_live_in(store):
+        no_points_reason = "program_not_live_in_store"
+    else:
+        rules = earning.matching_rules(
+            store.id, store.region_id, data.channel, data.amount_minor, occurred
+        )
+        result = earning.compute(
+            data.amount_minor, program.base_points_per_unit, member.tier.multiplier, rules
+        )
+    # An offer redeemed with the purchase is what it earned, even when its points are none.
+    if result.total == 0 and no_points_reason is None and not data.offer_code:
+        no_points_reason = "amount_too_small"
     purchase = Purchase(
         member_id=member.id,
         store_id=store.id,
@@ -76,6 +111,9 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
         currency=program.currency,
         occurred_at=occurred,
         recorded_by=recorded_by,
+        # Known before the insert unless an offer adds to it: no update afterwards.
+        points_earned=result.total,
+        no_points_reason=no_points_reason,
     )
     db.session.add(purchase)
     try:
@@ -84,16 +122,6 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
         # The store's receipt id is unique: the transaction is lost, the caller rolls back.
         raise ApiError(409, "duplicate_receipt", "This receipt was already recorded.") from None
 
-    result = earning.Earning()
-    if not program_live_in(store):
-        purchase.no_points_reason = "program_not_live_in_store"
-    else:
-        rules = earning.matching_rules(
-            store.id, store.region_id, data.channel, data.amount_minor, occurred
-        )
-        result = earning.compute(
-            data.amount_minor, program.base_points_per_unit, member.tier.multiplier, rules
-        )
     applied = None
     if data.offer_code:
         if purchase.no_points_reason is not None:
@@ -101,8 +129,6 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
                 409, "offer_not_redeemable_here", "Offers work where the program is live."
             )
         applied = redeem_at_purchase(data.offer_code, member, result.plain, purchase.id)
-    if result.total == 0 and purchase.no_points_reason is None and not applied:
-        purchase.no_points_reason = "amount_too_small"
     pending_until = now + timedelta(days=program.return_window_days)
     offer_points = applied.extra_points if applied else 0
     for kind, points, reason in (
@@ -123,7 +149,8 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
                 qualifying=True,
                 now=now,
             )
-    purchase.points_earned = result.total + offer_points
+    if offer_points:
+        purchase.points_earned = result.total + offer_points
     if purchase.points_earned:
         upgrade_if_qualified(member)
     events.publish(
@@ -139,6 +166,8 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
             "amount_minor": purchase.amount_minor,
             "currency": purchase.currency,
             "points": purchase.points_earned,
+            # Whether it earned (a purchase that earned nothing plays no game).
+            "no_points_reason": purchase.no_points_reason,
             "occurred_at": occurred.isoformat(),
         },
     )

@@ -9,13 +9,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import and_, exists, select
 
 from app import events
 from app.extensions import db
 from app.ledger.models import LedgerEntry
+from app.members import facts
+from app.members.models import Member
 from notifications.devices.models import Device
 from notifications.state import enabled
+from notifications.transactional.models import NotificationPreference
 from notifications.transactional.service import enqueue, link
 
 # Published by the games package; by name, so that neither imports the other.
@@ -30,6 +34,30 @@ REFERRAL_JOINED = "referral.joined"
 REFERRAL_REWARDED = "referral.rewarded"
 
 
+# The member fact read with a purchase's lock (app.members.facts): someone to tell.
+POINTS_PUSH_FACT = "push_points"
+
+
+def wants_points_push():
+    """An active device, and the points_earned switch not off (no row: all switches on)."""
+    switched_off = exists().where(
+        NotificationPreference.member_id == Member.id,
+        NotificationPreference.points_earned.is_(False),
+    )
+    return and_(exists().where(Device.member_id == Member.id, Device.active), ~switched_off)
+
+
+def register_facts(app: Flask) -> None:
+    facts.register(app, POINTS_PUSH_FACT, wants_points_push)
+
+
+def _nobody_to_tell(member_id: int) -> bool:
+    """Known from the member's lock that no device wants the push: no job to write. (Unknown:
+    the job is written and decides when it runs, as it always does.)"""
+    wants = facts.known(member_id, POINTS_PUSH_FACT)
+    return wants is not facts.UNKNOWN and not wants
+
+
 def on_points_changed(payload: dict[str, Any]) -> None:
     """Points given outside a purchase (games, offers, referrals): "you earned N points"."""
     if not enabled():
@@ -38,6 +66,8 @@ def on_points_changed(payload: dict[str, Any]) -> None:
         return
     # A purchase's points (base, bonus, an offer's extra) arrive as several changes; its
     # purchase.recorded event carries their sum, so one push says it all.
+    if payload.get("reference_type") == "purchase" or _nobody_to_tell(payload["member_id"]):
+        return
     entry = db.session.execute(
         select(LedgerEntry.id, LedgerEntry.reference_type)
         .where(LedgerEntry.member_id == payload["member_id"])
@@ -59,7 +89,7 @@ def on_points_changed(payload: dict[str, Any]) -> None:
 def on_purchase_recorded(payload: dict[str, Any]) -> None:
     if not enabled():
         return
-    if payload.get("points", 0) <= 0:
+    if payload.get("points", 0) <= 0 or _nobody_to_tell(payload["member_id"]):
         return
     # Purchase points are pending during the return window; the push says they were earned.
     enqueue(
