@@ -140,7 +140,17 @@ def test_an_offer_ending_soon_is_reminded_once_per_claim(app, client, program, f
     assert abs(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl) - ends) < dt.timedelta(seconds=5)
 
 
-SWITCHES = ["points_earned", "tier_changed", "challenge_completed", "contest_won", "offer_expiring"]
+SWITCHES = [
+    "points_earned",
+    "tier_changed",
+    "challenge_completed",
+    "contest_won",
+    "offer_expiring",
+    # The community's pushes (community/).
+    "survey_invitation",
+    "poll_result",
+    "event_waitlist",
+]
 
 
 def test_preferences_default_on_and_patch(client, program) -> None:
