@@ -204,6 +204,27 @@ def test_each_switch_silences_its_push_only(app, client, program, fake_fcm, swit
     with app.app_context():
         events.publish(db.session, "challenge.completed", {"member_id": member_id, "name": "A"})
         events.publish(db.session, "contest.won", {"member_id": member_id, "name": "B"})
+        # The community's, by name as it publishes them.
+        events.publish(
+            db.session,
+            "community.survey_invited",
+            {"member_id": member_id, "survey_id": "srv_1", "name": {"en": "S"}, "store": "Kamppi"},
+        )
+        events.publish(
+            db.session,
+            "community.poll_winner",
+            {
+                "member_id": member_id,
+                "poll_id": "pol_1",
+                "name": {"en": "P"},
+                "winner": {"en": "W"},
+            },
+        )
+        events.publish(
+            db.session,
+            "community.waitlist_promoted",
+            {"member_id": member_id, "event_id": "evt_1", "rsvp_id": "rsv_1", "name": {"en": "E"}},
+        )
         db.session.commit()
         remind_expiring_claims()
     kinds = sorted(m["data"]["kind"] for m in fake_fcm.delivered)
