@@ -3,11 +3,12 @@ sign-up's first records; campaigns' targeting on the current record."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.consents.models import ConsentRecord
 from app.extensions import db
-from tests.support import bearer, signup
+from tests.support import bearer, seed_program, signup
 
 
 def _records(app, member_id: str) -> list[tuple[str, bool, str, str]]:
@@ -167,3 +168,24 @@ def test_segments_select_on_the_current_record(client, program):
     assert preview() == [keen.id]
     _put(client, keen, {"purpose": "marketing_push", "granted": False})
     assert preview() == []
+
+
+@pytest.mark.postgres
+def test_racing_answers_record_one_change(pg_app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    seed_program(pg_app)
+    client = pg_app.test_client()
+    member = signup(client, "racer@test.example", email_consent=False)
+
+    def put(_i: int) -> int:
+        return _put(pg_app.test_client(), member, {"purpose": "email", "granted": True}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(put, range(8))) == {200}
+    # The answers were decided one after the other: the first changed the state, the rest
+    # found it already given.
+    assert [r for r in _records(pg_app, member.id) if r[0] == "email"] == [
+        ("email", False, "1", "signup"),
+        ("email", True, "1", "app"),
+    ]
