@@ -1,8 +1,26 @@
 """Games: quizzes, challenges (missions), contests with leaderboards and verifiable draws, badges.
 
-The pure rules live in quiz_scoring, windows, progress, draw, standings, prizes; the Redis and
-SQL leaderboards in leaderboard and leaderboard_sql. `init_app` plugs the package into the
-core: models, blueprints, event subscriptions, background jobs and `flask games` commands.
+One folder per domain, in the core's shape (`models`, `service`, `schemas`, `api`):
+
+- `quizzes/`: quizzes and their questions, attempts on a server-side clock, scored once;
+- `missions/`: challenges with goals per window, joined or not; `subscribers` apply the core's
+  purchase and refund events and completed quizzes to progress, and pay (or take back) rewards;
+- `contests/`: leaderboards and sweepstakes; `subscribers` count scores and entries, `settle`
+  closes, settles and pays the prizes once, `boards` keeps the standings (the truth, in SQL)
+  and their Redis projection (`leaderboard`, and `leaderboard_sql` without Redis), `tasks` the
+  close jobs;
+- `badges/`: badges and who holds which.
+
+The pure rules sit beside them in `rules/` (quiz scoring, windows, progress, draw, standings,
+prizes): no Flask, no database. Shared: `blueprints` (the members' and the admins' blueprints
+every domain's api adds to), `schemas` (eligibility, codes, texts in the member's language),
+`common`, `eligibility`, `texts`, `errors`, `settings`, `tables` (every table in one import),
+`checks` (the games' rules of the ledger check), `cli` (`flask games ...`) and `demo`.
+
+How it plugs in: the core never imports this package. `init_app` reads the settings, loads the
+tables and the close jobs, registers both blueprints through `app.register_blueprint` (so the
+OpenAPI document and its error shape are the core's), subscribes to the core's events, adds the
+`badges` segment criterion, the `flask games` commands and the games' part of the demo.
 """
 
 from __future__ import annotations
@@ -18,19 +36,25 @@ def init_app(app: Any) -> None:
     from app.extensions import celery
     from app.seed import register_demo
     from app.segments import rules as segment_rules
-    from challenges import admin_api, api, cli, settings, tables
+    from challenges import cli, settings, tables
+    from challenges.badges import api as badges_api
     from challenges.badges import service as badges
+    from challenges.blueprints import admin_blp, member_blp
     from challenges.common import EXTENSION
-    from challenges.contests import service as contests
+    from challenges.contests import api as contests_api
+    from challenges.contests import subscribers as contests
     from challenges.contests import tasks
     from challenges.errors import GameError
-    from challenges.missions import service as missions
+    from challenges.missions import api as missions_api
+    from challenges.missions import subscribers as missions
+    from challenges.quizzes import api as quizzes_api
 
-    del tables  # imported for its tables
+    # Imported for their tables and for the routes they add to the two blueprints.
+    del tables, badges_api, contests_api, missions_api, quizzes_api
     settings.configure(app.config)
     app.extensions[EXTENSION] = {}
-    register_blueprint(app, api.blp)
-    register_blueprint(app, admin_api.blp)
+    register_blueprint(app, member_blp)
+    register_blueprint(app, admin_blp)
     app.register_error_handler(
         GameError, lambda exc: error_response(exc.status, exc.code, exc.message, exc.details)
     )

@@ -13,8 +13,7 @@ from app.extensions import db
 from app.ledger.checks import Problem, register_check
 from app.ledger.models import LedgerEntry
 from app.ledger.service import reversal_key
-from challenges.contests.models import Contest, ContestPrize
-from challenges.contests.service import CLOSED
+from challenges.contests.models import CLOSED, Contest, ContestPrize
 from challenges.missions.models import ChallengeCompletion
 
 

@@ -20,7 +20,7 @@ def register(app: Flask) -> None:
     def close_contests() -> None:
         """Close every contest whose end has passed, and settle (pay, exactly once) every one
         whose `settles_at` has: the ids whose status moved on."""
-        from challenges.contests.service import close_due
+        from challenges.contests.settle import close_due
 
         closed = close_due()
         click.echo(json.dumps({"closed": closed}))

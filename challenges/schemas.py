@@ -1,22 +1,29 @@
-"""What the games' endpoints accept (marshmallow; unknown fields are an error)."""
+"""Schema pieces the games' domains share: who may play (in and out), codes, texts, and how a
+member's answers are written in the member's language.
+
+What goes out over HTTP is dumped through the domains' schemas (`quizzes.schemas`, ...). A
+member reads texts in their language: an admin's texts are maps language -> text, and a member
+endpoint marked `@in_member_language` dumps them through `Localized` fields as one text (the
+member's language, the program's default, English, then any; see `challenges.texts`).
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.i18n import LANGUAGES
-from app.schemas import MAX_AMOUNT, localized_texts, money_amount
+from app.schemas import localized_texts
+from challenges.texts import localize
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,59}$", error="Lowercase letters, digits, - and _.")
-
-# The rule lives in challenges.rules.quiz_scoring.answers_visible; this is what admins read.
-SHOW_ANSWERS_DOC = (
-    "Show the right options as soon as an attempt is submitted, but only once the member has no "
-    "attempts left (none unused, none still open). Otherwise, and always when false, answers "
-    "are shown once the quiz has closed and the grace period after its end has passed. "
-    "Raising attempts_allowed later gives members who already saw the answers another go."
-)
-
 
 localized = localized_texts
 
@@ -27,6 +34,11 @@ def description() -> fields.Dict:
         values=fields.Str(validate=validate.Length(max=2000)),
         load_default=dict,
     )
+
+
+def texts(**kwargs: Any) -> fields.Dict:
+    """An admin's view of a localized text: the map language -> text as stored."""
+    return fields.Dict(keys=fields.Str(), values=fields.Str(), **kwargs)
 
 
 def _known_segment(segment_id: str) -> None:
@@ -51,190 +63,81 @@ class EligibilityFields(Schema):
     )
 
 
-class OptionSchema(Schema):
-    text = localized()
-    is_correct = fields.Bool(required=True)
-
-
-class QuestionSchema(Schema):
-    kind = fields.Str(required=True, validate=validate.OneOf(("single", "multiple")))
-    text = localized(max_length=1000)
-    options = fields.List(
-        fields.Nested(OptionSchema), required=True, validate=validate.Length(min=2, max=10)
-    )
-
-
-class QuizCreateSchema(EligibilityFields):
-    code = fields.Str(load_default=None, allow_none=True, validate=CODE)
-    title = localized(max_length=200)
-    description = description()
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
-    time_limit_seconds = fields.Int(required=True, validate=validate.Range(min=5, max=86_400))
-    attempts_allowed = fields.Int(load_default=1, validate=validate.Range(min=1, max=100))
-    reward_kind = fields.Str(required=True, validate=validate.OneOf(("per_correct", "pass_mark")))
-    points_per_correct = fields.Int(load_default=0, validate=validate.Range(min=0, max=100_000))
-    pass_mark = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    prize_points = fields.Int(load_default=0, validate=validate.Range(min=0, max=1_000_000))
-    prize_badge_code = fields.Str(load_default=None, allow_none=True)
-    show_answers_after_submit = fields.Bool(
-        load_default=False, metadata={"description": SHOW_ANSWERS_DOC}
-    )
-    active = fields.Bool(load_default=True)
-    questions = fields.List(
-        fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1, max=100)
-    )
-
-    @validates_schema
-    def _reward(self, data: dict, **_: object) -> None:
-        if data["reward_kind"] == "per_correct" and not data.get("points_per_correct"):
-            raise ValidationError("Give points_per_correct.", "points_per_correct")
-        if data["reward_kind"] == "pass_mark":
-            if data.get("pass_mark") is None:
-                raise ValidationError("Give pass_mark.", "pass_mark")
-            if not data.get("prize_points") and not data.get("prize_badge_code"):
-                raise ValidationError("Give prize_points or prize_badge_code.", "prize_points")
-
-
-class QuizChangesSchema(EligibilityFields):
-    """What may change once a quiz exists (its questions may not: attempts are scored on them)."""
-
-    title = localized(max_length=200)
-    description = description()
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime()
-    attempts_allowed = fields.Int(validate=validate.Range(min=1, max=100))
-    show_answers_after_submit = fields.Bool(metadata={"description": SHOW_ANSWERS_DOC})
-    active = fields.Bool()
-
-
-class SubmitSchema(Schema):
-    answers = fields.Dict(
-        keys=fields.Str(validate=validate.Length(max=32)),
-        values=fields.List(
-            fields.Str(validate=validate.Length(max=32)), validate=validate.Length(max=20)
+def eligibility_fields() -> tuple[fields.List, fields.List, fields.Str]:
+    """Who may play, as an admin set it: `tiers, member_ids, segment_id = eligibility_fields()`
+    in an admin schema (where they fall in its order)."""
+    return (
+        fields.List(
+            fields.Str(), required=True, metadata={"description": "Tier codes; empty: every tier."}
         ),
-        required=True,
-        validate=validate.Length(max=200),
+        fields.List(
+            fields.Str(),
+            required=True,
+            metadata={"description": "Members who may always play (public ids)."},
+        ),
+        fields.Str(
+            required=True, allow_none=True, metadata={"description": "A segment's public id."}
+        ),
     )
 
 
-GOALS = (
-    "purchase_count",
-    "total_spend",
-    "distinct_stores",
-    "channel_purchases",
-    "quizzes_completed",
-)
+# The member a member endpoint answers: (language, the program's default language).
+_READER: ContextVar[tuple[str, str]] = ContextVar("games_reader")
 
 
-class ChallengeCreateSchema(EligibilityFields):
-    code = fields.Str(load_default=None, allow_none=True, validate=CODE)
-    name = localized(max_length=200)
-    description = description()
-    goal_kind = fields.Str(required=True, validate=validate.OneOf(GOALS))
-    target = fields.Int(required=True, validate=validate.Range(min=1, max=10**9))
-    channel = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    currency = fields.Str(load_default=None, allow_none=True, validate=validate.Length(equal=3))
-    min_amount = money_amount(
-        load_default=None,
-        allow_none=True,
-        metadata={
-            "description": 'A purchase goal\'s minimum purchase, e.g. "5.00": smaller purchases '
-            "do not count, and a partial refund that leaves less uncounts the purchase."
-        },
-    )
-    min_amount_minor = fields.Int(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=0, max=int(MAX_AMOUNT * 100)),
-        metadata={"description": "The same minimum in minor units (cents); give one of the two."},
-    )
-    streak_unit = fields.Str(
-        load_default=None, allow_none=True, validate=validate.OneOf(("day", "week"))
-    )
-    streak_length = fields.Int(
-        load_default=None, allow_none=True, validate=validate.Range(min=2, max=366)
-    )
-    window_kind = fields.Str(required=True, validate=validate.OneOf(("fixed", "weekly", "monthly")))
-    starts_on = fields.Date(load_default=None, allow_none=True)
-    ends_on = fields.Date(load_default=None, allow_none=True)
-    opt_in = fields.Bool(load_default=False)
-    reward_points = fields.Int(load_default=0, validate=validate.Range(min=0, max=1_000_000))
-    reward_badge_code = fields.Str(load_default=None, allow_none=True)
-    active = fields.Bool(load_default=True)
-
-    @validates_schema
-    def _shape(self, data: dict, **_: object) -> None:
-        if not data.get("reward_points") and not data.get("reward_badge_code"):
-            raise ValidationError("Give reward_points or reward_badge_code.", "reward_points")
-        if bool(data.get("streak_unit")) != bool(data.get("streak_length")):
-            raise ValidationError("A streak needs streak_unit and streak_length.", "streak_unit")
-        if data.get("min_amount") is not None and data.get("min_amount_minor") is not None:
-            raise ValidationError("Give min_amount or min_amount_minor, not both.", "min_amount")
-        has_minimum = data.get("min_amount") is not None or data.get("min_amount_minor")
-        if has_minimum and data["goal_kind"] == "quizzes_completed":
-            raise ValidationError(
-                "A minimum purchase applies to purchase goals only.", "min_amount"
-            )
+@contextmanager
+def reading_as(language: str, default: str) -> Iterator[None]:
+    """Dump `Localized` fields in this language (tests and scripts; endpoints use the
+    decorator below)."""
+    token = _READER.set((language, default))
+    try:
+        yield
+    finally:
+        _READER.reset(token)
 
 
-class ChallengeChangesSchema(EligibilityFields):
-    name = localized(max_length=200)
-    description = description()
-    ends_on = fields.Date(allow_none=True)
-    reward_points = fields.Int(validate=validate.Range(min=0, max=1_000_000))
-    active = fields.Bool()
+def reader() -> tuple[str, str]:
+    """(language, default language) of whoever the answer is for."""
+    return _READER.get(("en", "en"))
 
 
-class PrizeBandSchema(Schema):
-    first_rank = fields.Int(required=True, validate=validate.Range(min=1, max=10_000))
-    last_rank = fields.Int(required=True, validate=validate.Range(min=1, max=10_000))
-    points = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
-    badge_code = fields.Str(load_default=None, allow_none=True)
-    reward_id = fields.Str(load_default=None, allow_none=True)
+def in_member_language(view: F) -> F:
+    """The view's answer is dumped in the calling member's language: put it under the guard
+    and above `@blp.response`, which dumps the answer inside it."""
+    from app.auth.guards import current_member
+    from challenges.common import default_language
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with reading_as(current_member().language, default_language()):
+            return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
-class ContestCreateSchema(EligibilityFields):
-    code = fields.Str(load_default=None, allow_none=True, validate=CODE)
-    kind = fields.Str(required=True, validate=validate.OneOf(("leaderboard", "sweepstakes")))
-    name = localized(max_length=200)
-    description = description()
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
-    metric = fields.Str(load_default=None, allow_none=True)
-    prizes = fields.List(
-        fields.Nested(PrizeBandSchema), required=True, validate=validate.Length(min=1, max=50)
-    )
-    min_score = fields.Int(load_default=1, validate=validate.Range(min=0))
-    one_prize_per_holder = fields.Bool(load_default=True)
-    free_entry = fields.Bool(load_default=False)
-    entries_per_purchase = fields.Int(load_default=0, validate=validate.Range(min=0, max=100))
-    entries_per_quiz = fields.Int(load_default=0, validate=validate.Range(min=0, max=100))
+class Localized(fields.Str):
+    """A map language -> text, dumped as the one text the reader reads (see `reader`)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        language, default = reader()
+        return localize(value, language, default)
 
 
-class ContestChangesSchema(EligibilityFields):
-    name = localized(max_length=200)
-    description = description()
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime()
-    prizes = fields.List(fields.Nested(PrizeBandSchema), validate=validate.Length(min=1, max=50))
-    min_score = fields.Int(validate=validate.Range(min=0))
-    free_entry = fields.Bool()
+class Whole(fields.Nested):
+    """A nested object dumped from the object itself: part of its view grouped under a key
+    (`"goal": {...}` of a challenge). With `when`, the group is null when `when(obj)` is false."""
 
+    def __init__(
+        self, nested: Any, *, when: Callable[[Any], Any] | None = None, **kwargs: Any
+    ) -> None:
+        self.when = when
+        if when is not None:
+            kwargs.setdefault("allow_none", True)
+        super().__init__(nested, **kwargs)
 
-class BadgeSchema(Schema):
-    code = fields.Str(required=True, validate=CODE)
-    image_url = fields.Url(required=True, validate=validate.Length(max=500))
-    name = localized(max_length=120)
-    description = description()
-
-
-class BadgeChangesSchema(Schema):
-    image_url = fields.Url(validate=validate.Length(max=500))
-    name = localized(max_length=120)
-    description = description()
-
-
-class LeaderboardArgs(Schema):
-    limit = fields.Int(load_default=10, validate=validate.Range(min=1, max=100))
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        if self.when is not None and not self.when(obj):
+            return None
+        return self._serialize(obj, attr, obj, **kwargs)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.lookup import apply, by_public_id
 from app.members.models import Member
+from app.schemas import Augmented
 from challenges.badges.models import Badge, MemberBadge
-from challenges.texts import localize
+from challenges.common import check_code_free
 
 
 def badge_by_code(code: str | None) -> Badge | None:
@@ -67,17 +70,8 @@ def revoke(member_id: int, badge_id: int, source: str) -> bool:
     return bool(gone.rowcount)
 
 
-def badge_body(badge: Badge, language: str, default: str) -> dict:
-    return {
-        "id": badge.public_id,
-        "code": badge.code,
-        "image_url": badge.image_url,
-        "name": localize(badge.name, language, default),
-        "description": localize(badge.description, language, default),
-    }
-
-
-def member_badges(member: Member, default_language: str) -> list[dict]:
+def held_by(member: Member) -> list[Augmented]:
+    """The member's badges, oldest first, each with when and by what it was granted."""
     rows = db.session.execute(
         select(Badge, MemberBadge)
         .join(MemberBadge, MemberBadge.badge_id == Badge.id)
@@ -85,18 +79,35 @@ def member_badges(member: Member, default_language: str) -> list[dict]:
         .order_by(MemberBadge.granted_at, MemberBadge.id)
     )
     return [
-        badge_body(badge, member.language, default_language)
-        | {"granted_at": held.granted_at.isoformat(), "source": held.source}
-        for badge, held in rows
+        Augmented(badge, granted_at=held.granted_at, source=held.source) for badge, held in rows
     ]
+
+
+# Admins' definitions.
+
+
+def create(data: dict[str, Any]) -> Badge:
+    check_code_free(Badge, data["code"])
+    badge = Badge(**data)
+    db.session.add(badge)
+    db.session.commit()
+    return badge
+
+
+def update(public_id: str, changes: dict[str, Any]) -> Badge:
+    badge = by_public_id(Badge, public_id, "badge")
+    apply(badge, changes)
+    db.session.commit()
+    return badge
+
+
+def every_badge() -> list[Badge]:
+    return list(db.session.scalars(select(Badge).order_by(Badge.id)))
 
 
 def holds_badges(codes: list[str], _rules: dict):
     """Segment criterion `badges`: the member holds every one of these badges."""
     from sqlalchemy import and_, exists
-
-    from app.members.models import Member
-    from challenges.badges.models import Badge, MemberBadge
 
     return and_(
         *(

@@ -11,6 +11,12 @@ from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
 from challenges.eligibility import EligibilityColumns
 
+OPEN, SETTLING, CLOSED = "open", "settling", "closed"
+STATUSES = (OPEN, SETTLING, CLOSED)
+# Where refunds still take back what they reverse.
+LIVE = (OPEN, SETTLING)
+KINDS = ("leaderboard", "sweepstakes")
+
 
 class Contest(EligibilityColumns, db.Model):
     __tablename__ = "game_contests"

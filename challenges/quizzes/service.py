@@ -1,4 +1,7 @@
-"""Quizzes: admin definitions, attempts with a server-side clock, scoring exactly once."""
+"""Quizzes: admin definitions, attempts with a server-side clock, scoring exactly once.
+
+The rules of scoring, deadlines and when answers show are `challenges.rules.quiz_scoring`'s;
+this module loads a quiz into them, keeps attempts and pays what they score."""
 
 from __future__ import annotations
 
@@ -16,9 +19,16 @@ from app.lookup import by_public_id
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
+from app.schemas import Augmented
 from challenges.badges import service as badges
 from challenges.badges.models import Badge
-from challenges.common import default_language, require_eligible
+from challenges.common import (
+    check_code_free,
+    check_eligibility,
+    default_language,
+    invalid,
+    require_eligible,
+)
 from challenges.eligibility import is_eligible
 from challenges.errors import GameError
 from challenges.quizzes.models import Quiz, QuizAttempt, QuizOption, QuizQuestion
@@ -71,14 +81,48 @@ def rules_of(quiz: Quiz, loaded: Loaded) -> quiz_scoring.Quiz:
     )
 
 
+def define(data: dict[str, Any]) -> Augmented:
+    """An admin's new quiz, committed; its admin view."""
+    check_eligibility(data)
+    check_code_free(Quiz, data.get("code"))
+    quiz = create(data)
+    db.session.commit()
+    return with_questions(quiz)
+
+
+def quiz_by_id(public_id: str) -> Quiz:
+    return by_public_id(Quiz, public_id, "quiz")
+
+
+def change(public_id: str, changes: dict[str, Any]) -> Augmented:
+    check_eligibility(changes)
+    quiz = update(quiz_by_id(public_id), changes)
+    db.session.commit()
+    return with_questions(quiz)
+
+
+def retire(public_id: str) -> Augmented:
+    """Quizzes are retired, not deleted: attempts keep pointing at them."""
+    quiz = quiz_by_id(public_id)
+    quiz.active = False
+    db.session.commit()
+    return with_questions(quiz)
+
+
+def latest(limit: int = 200) -> list[Augmented]:
+    newest = db.session.scalars(select(Quiz).order_by(Quiz.id.desc()).limit(limit))
+    return [with_questions(q) for q in newest]
+
+
 def create(data: dict[str, Any]) -> Quiz:
+    """A quiz with its questions (flushed, not committed; the demo seeds through it too)."""
     questions = data.pop("questions")
     badge_code = data.pop("prize_badge_code", None)
     quiz = Quiz(**data)
     if badge_code:
         badge = badges.badge_by_code(badge_code)
         if badge is None:
-            raise _invalid("prize_badge_code", "Unknown badge.")
+            raise invalid("prize_badge_code", "Unknown badge.")
         quiz.prize_badge_id = badge.id
     _check_times(quiz)
     db.session.add(quiz)
@@ -117,11 +161,7 @@ def update(quiz: Quiz, changes: dict[str, Any]) -> Quiz:
 
 def _check_times(quiz: Quiz) -> None:
     if quiz.ends_at <= quiz.starts_at:
-        raise _invalid("ends_at", "Must be after starts_at.")
-
-
-def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(422, "validation_error", message, {"fields": {field: [message]}})
+        raise invalid("ends_at", "Must be after starts_at.")
 
 
 def _attempts_used(quiz: Quiz, member: Member) -> int:
@@ -158,8 +198,9 @@ def _open_attempt(quiz: Quiz, member: Member, now: datetime) -> QuizAttempt | No
     return None
 
 
-def playable(member: Member, now: datetime | None = None) -> list[dict]:
-    """Quizzes open now that the member may play and has attempts left for."""
+def playable(member: Member, now: datetime | None = None) -> list[Augmented]:
+    """Quizzes open now that the member may play and has attempts left for, each with its
+    `attempts_left` and `prize_badge` (loaded in one query for all)."""
     now = now or utcnow()
     used = dict(
         db.session.execute(
@@ -168,7 +209,6 @@ def playable(member: Member, now: datetime | None = None) -> list[dict]:
             .group_by(QuizAttempt.quiz_id)
         ).all()
     )
-    default = default_language()
     shown = []
     for quiz in db.session.scalars(
         select(Quiz)
@@ -180,37 +220,16 @@ def playable(member: Member, now: datetime | None = None) -> list[dict]:
             shown.append((quiz, left))
     prize_badges = badges.by_ids(q.prize_badge_id for q, _ in shown)
     return [
-        summary(quiz, member.language, default, prize_badges) | {"attempts_left": left}
+        Augmented(quiz, attempts_left=left, prize_badge=prize_badges.get(quiz.prize_badge_id))
         for quiz, left in shown
     ]
 
 
-def summary(
-    quiz: Quiz, language: str, default: str, prize_badges: dict[int, Badge] | None = None
-) -> dict:
-    """A quiz as a member sees it; `prize_badges` (by id) spares a lookup per quiz in lists."""
-    reward: dict[str, Any] = {"kind": quiz.reward_kind}
-    if quiz.reward_kind == "pass_mark":
-        if prize_badges is None:
-            prize_badges = badges.by_ids([quiz.prize_badge_id])
-        badge = prize_badges.get(quiz.prize_badge_id) if quiz.prize_badge_id else None
-        reward |= {
-            "pass_mark": quiz.pass_mark,
-            "points": quiz.prize_points,
-            "badge": badges.badge_body(badge, language, default) if badge else None,
-        }
-    else:
-        reward["points_per_correct"] = quiz.points_per_correct
-    return {
-        "id": quiz.public_id,
-        "title": localize(quiz.title, language, default),
-        "description": localize(quiz.description, language, default),
-        "starts_at": quiz.starts_at.isoformat(),
-        "ends_at": quiz.ends_at.isoformat(),
-        "time_limit_seconds": quiz.time_limit_seconds,
-        "attempts_allowed": quiz.attempts_allowed,
-        "reward": reward,
-    }
+def start(member: Member, quiz_public_id: str) -> Augmented:
+    """Start an attempt, committed; the member's view of it."""
+    attempt = start_attempt(member, quiz_public_id)
+    db.session.commit()
+    return shown_attempt(attempt, member)
 
 
 def start_attempt(member: Member, quiz_public_id: str, now: datetime | None = None) -> QuizAttempt:
@@ -288,8 +307,8 @@ def submit(
 ) -> tuple[QuizAttempt, bool]:
     """Score an attempt once; (attempt, replayed). The attempt row is locked, so concurrent
     submissions queue up and all but the first see it submitted."""
-    from challenges.contests import service as contests
-    from challenges.missions import service as missions
+    from challenges.contests import subscribers as contests
+    from challenges.missions import subscribers as missions
 
     # The member first, as the ledger and every other path that pays do: locking the attempt or
     # a challenge's progress row before the member could deadlock with them on PostgreSQL.
@@ -352,6 +371,13 @@ def submit(
     return attempt, False
 
 
+def submitted(member: Member, attempt_public_id: str, answers: dict[str, list[str]]) -> Augmented:
+    """Score the attempt once (see `submit`); the member's view of it, and whether this was a
+    replay of the first submission."""
+    attempt, replayed = submit(member, attempt_public_id, answers)
+    return Augmented(shown_attempt(attempt, member), replayed=replayed)
+
+
 def _late(attempt: QuizAttempt) -> ApiError:
     return ApiError(
         409,
@@ -361,11 +387,12 @@ def _late(attempt: QuizAttempt) -> ApiError:
     )
 
 
-def attempt_view(attempt: QuizAttempt, member: Member, now: datetime | None = None) -> dict:
+def shown_attempt(attempt: QuizAttempt, member: Member, now: datetime | None = None) -> Augmented:
+    """An attempt as its member may see it: the effective deadline, and per question the
+    member's answer once submitted and the right options once they may be shown
+    (`answers_visible`), never before."""
     now = now or utcnow()
     quiz = db.session.get(Quiz, attempt.quiz_id)
-    default = default_language()
-    lang = member.language
     submitted = attempt.status == "submitted"
     grace = _grace()
     this_open = quiz_scoring.attempt_open(
@@ -389,68 +416,26 @@ def attempt_view(attempt: QuizAttempt, member: Member, now: datetime | None = No
     by_question = {r["question_id"]: r for r in (attempt.result or {}).get("questions", [])}
     questions = []
     for q, opts in load_questions(quiz):
-        body: dict[str, Any] = {
-            "id": q.public_id,
-            "kind": q.kind,
-            "text": localize(q.text, lang, default),
-            "options": [{"id": o.public_id, "text": localize(o.text, lang, default)} for o in opts],
-        }
+        # What the member may see of a question is what is set here; the rest stays unsent.
+        seen: dict[str, Any] = {"options": opts}
         if submitted:
-            body["your_answer"] = by_question.get(q.public_id, {}).get("chosen", [])
+            seen["your_answer"] = by_question.get(q.public_id, {}).get("chosen", [])
         if reveal:
-            body["correct_option_ids"] = [o.public_id for o in opts if o.is_correct]
+            seen["correct_option_ids"] = [o.public_id for o in opts if o.is_correct]
             if submitted:
-                body["answered_correctly"] = by_question.get(q.public_id, {}).get("correct")
-        questions.append(body)
-    result = None
-    if attempt.result is not None:
-        r = attempt.result
-        result = {k: r[k] for k in ("correct_count", "total", "points", "passed")}
-    return {
-        "id": attempt.public_id,
-        "quiz_id": quiz.public_id,
-        "title": localize(quiz.title, lang, default),
-        "number": attempt.number,
-        "status": attempt.status,
-        "started_at": attempt.started_at.isoformat(),
-        "deadline": _deadline(attempt.deadline, quiz).isoformat(),
-        "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
-        "answers_visible": reveal,
-        "result": result,
-        "questions": questions,
-    }
+                seen["answered_correctly"] = by_question.get(q.public_id, {}).get("correct")
+        questions.append(Augmented(q, **seen))
+    return Augmented(
+        attempt,
+        quiz=quiz,
+        deadline=_deadline(attempt.deadline, quiz),
+        answers_visible=reveal,
+        questions=questions,
+    )
 
 
-def admin_view(quiz: Quiz) -> dict:
-    badge = db.session.get(Badge, quiz.prize_badge_id) if quiz.prize_badge_id else None
-    return {
-        "id": quiz.public_id,
-        "code": quiz.code,
-        "title": quiz.title,
-        "description": quiz.description,
-        "starts_at": quiz.starts_at.isoformat(),
-        "ends_at": quiz.ends_at.isoformat(),
-        "time_limit_seconds": quiz.time_limit_seconds,
-        "attempts_allowed": quiz.attempts_allowed,
-        "reward_kind": quiz.reward_kind,
-        "points_per_correct": quiz.points_per_correct,
-        "pass_mark": quiz.pass_mark,
-        "prize_points": quiz.prize_points,
-        "prize_badge_code": badge.code if badge else None,
-        "show_answers_after_submit": quiz.show_answers_after_submit,
-        "tiers": quiz.tiers,
-        "member_ids": quiz.member_ids,
-        "segment_id": quiz.segment_id,
-        "active": quiz.active,
-        "questions": [
-            {
-                "id": q.public_id,
-                "kind": q.kind,
-                "text": q.text,
-                "options": [
-                    {"id": o.public_id, "text": o.text, "is_correct": o.is_correct} for o in opts
-                ],
-            }
-            for q, opts in load_questions(quiz)
-        ],
-    }
+def with_questions(quiz: Quiz) -> Augmented:
+    """A quiz as its admin sees it: with its questions and which options are right."""
+    return Augmented(
+        quiz, questions=[Augmented(q, options=opts) for q, opts in load_questions(quiz)]
+    )

@@ -174,15 +174,15 @@ def end_now(app: Flask, contest_id: str) -> None:
 def settle_later(app: Flask, days: float = 15, only: str | None = None) -> list[str]:
     """The contests' close job, run `days` from now (after the return window, by default);
     `only`: settle just that contest."""
-    from challenges.contests import service as contests
+    from challenges.contests import settle
     from challenges.contests.models import Contest
 
     later = now() + timedelta(days=days)
     with app.app_context():
         if only is None:
-            return contests.close_due(later)
+            return settle.close_due(later)
         contest = db.session.scalar(select(Contest).where(Contest.public_id == only))
-        return [only] if contests.settle(contest.id, later) else []
+        return [only] if settle.settle(contest.id, later) else []
 
 
 def set_program(app: Flask, **fields: Any) -> None:

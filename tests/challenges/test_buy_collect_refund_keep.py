@@ -22,9 +22,9 @@ from app.ledger.models import LedgerEntry, PointLot
 from app.ledger.service import integrity_problems, release_due
 from app.purchases.models import Purchase
 from app.stores.models import Region, Store
-from challenges.contests import service as contests
+from challenges.contests import settle
 from challenges.contests.models import Contest, ContestEntry
-from challenges.missions import service as missions
+from challenges.missions import subscribers as missions
 from challenges.missions.models import ChallengeCompletion
 from tests.challenges.games import (
     admin_patch,
@@ -310,7 +310,7 @@ def test_a_points_contest_settles_after_the_last_return_window_and_refunds_count
     purchase(client, program, bob.card_number, "70.00")
     end_now(app, contest["id"])
     with app.app_context():
-        assert contests.close_due() == [contest["id"]]
+        assert settle.close_due() == [contest["id"]]
         latest = db.session.scalar(select(func.max(PointLot.available_at)))
     view = contest_view(client, program, contest["id"])
     assert (view["status"], view["settles_at"]) == ("settling", latest.isoformat())
@@ -354,7 +354,7 @@ def test_a_contest_with_nothing_refundable_closes_and_pays_at_once(app, client, 
     purchase(client, program, member.card_number, "10.00")
     end_now(app, contest["id"])
     with app.app_context():
-        assert contests.close_due() == [contest["id"]]
+        assert settle.close_due() == [contest["id"]]
     view = contest_view(client, program, contest["id"])
     assert view["status"] == "closed"
     assert [(a["rank"], a["points"]) for a in view["awarded"]] == [(1, 500)]
@@ -368,7 +368,7 @@ def test_the_settle_waits_for_a_purchase_that_counted_after_the_close_looked(app
     purchase(client, program, member.card_number, "10.00")
     end_now(app, contest["id"])
     with app.app_context():
-        contests.close_due()
+        settle.close_due()
         row = db.session.scalar(select(Contest).where(Contest.public_id == contest["id"]))
         first = row.settles_at
         # As if the purchase's points became pending only later, with a later window's end.
@@ -398,7 +398,7 @@ def test_a_challenges_contest_settles_after_the_held_completions(app, client, pr
     assert [(r["is_you"], r["score"]) for r in board["top"]] == [(False, 1), (True, 0)]
     end_now(app, contest["id"])
     with app.app_context():
-        contests.close_due()
+        settle.close_due()
     assert contest_view(client, program, contest["id"])["status"] == "settling"
     settle_later(app)
     view = contest_view(client, program, contest["id"])
@@ -420,7 +420,7 @@ def test_a_sweepstakes_draws_once_purchase_entries_cannot_be_refunded(app, clien
     purchase(client, program, bob.card_number, "10.00")
     end_now(app, sweep["id"])
     with app.app_context():
-        contests.close_due()
+        settle.close_due()
     # A full refund while settling takes the entry out of the draw to come.
     _refund(client, program, p["id"])
     settle_later(app)

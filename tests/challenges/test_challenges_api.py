@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.ledger.service import release_due
-from challenges.missions import service as missions
+from challenges.missions import subscribers as missions
 from challenges.missions.models import ChallengeCompletion
 from challenges.rules.windows import week_key
 from tests.challenges.games import (

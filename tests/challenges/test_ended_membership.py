@@ -13,8 +13,10 @@ from app.errors import ApiError
 from app.extensions import db
 from app.members.models import Member
 from challenges.contests import service as contests
+from challenges.contests import settle
 from challenges.contests.models import ContestEntry, ContestStanding
 from challenges.missions import service as missions
+from challenges.missions import subscribers
 from challenges.missions.models import ChallengeProgress
 from challenges.quizzes import service as quizzes
 from tests.challenges.games import (
@@ -95,7 +97,7 @@ def test_an_ended_members_purchase_events_count_for_no_challenge(app, client, pr
     _end(client, program, member)
     # The event delivered again after the end (a retry): nothing counts, nothing is paid.
     with app.app_context():
-        missions.on_purchase_recorded(
+        subscribers.on_purchase_recorded(
             {
                 "member_id": internal_id,
                 "member_public_id": member.id,
@@ -152,7 +154,7 @@ def test_a_membership_ended_while_settling_wins_nothing(app, client, program):
     purchase(client, program, bob.card_number, "70.00")
     end_now(app, contest["id"])
     with app.app_context():
-        assert contests.close_due() == [contest["id"]]
+        assert settle.close_due() == [contest["id"]]
     assert contest_view(client, program, contest["id"])["status"] == "settling"
     _end(client, program, ann)
     settle_later(app)

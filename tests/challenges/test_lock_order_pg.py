@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import event, update
 
 from app.extensions import db
-from challenges.contests import service as contests
+from challenges.contests import settle
 from challenges.contests.models import Contest
 from tests.challenges.games import make_challenge, make_contest, make_quiz, now, right_answers
 from tests.support import bearer, purchase, seed_program, signup
@@ -107,7 +107,7 @@ def test_a_contest_prize_locks_the_member_before_the_rewards_stock(pg_app):
 
     def close():
         with pg_app.app_context():
-            assert contests.close_due() == [contest["id"]]
+            assert settle.close_due() == [contest["id"]]
 
     sent = _statements(pg_app, close)
     assert _first(sent, _locks_member) < _first(sent, lambda s: s.startswith("UPDATE rewards"))

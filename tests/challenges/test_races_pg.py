@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.ledger.service import integrity_problems
-from challenges.contests import service as contests
+from challenges.contests import settle
 from challenges.contests.models import Contest, ContestPrize
 from challenges.missions.models import ChallengeCompletion
 from challenges.quizzes.models import QuizAttempt
@@ -168,7 +168,7 @@ def test_concurrent_closers_pay_prizes_once(pg_app):
     def closer(later: timedelta):
         def run(_: int) -> list[str]:
             with pg_app.app_context():
-                return contests.close_due(now() + later)
+                return settle.close_due(now() + later)
 
         return run
 
@@ -278,7 +278,7 @@ def test_a_refund_racing_the_close_is_waited_for_by_the_settle(pg_app):
         if i == 0:
             return _refund(pg_app, program, p)
         with pg_app.app_context():
-            return contests.close_due()
+            return settle.close_due()
 
     results = _race(4, act)
     assert results[0] == 201
@@ -307,7 +307,7 @@ def test_a_refund_racing_the_settle_is_decided_once_and_consistently(pg_app, rou
     purchase(client, program, bob.card_number, "70.00")
     end_now(pg_app, contest["id"])
     with pg_app.app_context():
-        assert contests.close_due() == [contest["id"]]
+        assert settle.close_due() == [contest["id"]]
 
     def act(i: int):
         if i == 0:
