@@ -20,7 +20,8 @@ every domain's api adds to), `schemas` (eligibility, codes, texts in the member'
 How it plugs in: the core never imports this package. `init_app` reads the settings, loads the
 tables and the close jobs, registers both blueprints through `app.register_blueprint` (so the
 OpenAPI document and its error shape are the core's), subscribes to the core's events, adds the
-`badges` segment criterion, the `flask games` commands and the games' part of the demo.
+games' rules to this app's ledger check, the `badges` segment criterion, the `flask games`
+commands and the games' part of the demo.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def init_app(app: Any) -> None:
     from app.extensions import celery
     from app.seed import register_demo
     from app.segments import rules as segment_rules
-    from challenges import cli, settings, tables
+    from challenges import checks, cli, settings, tables
     from challenges.badges import api as badges_api
     from challenges.badges import service as badges
     from challenges.blueprints import admin_blp, member_blp
@@ -72,6 +73,7 @@ def init_app(app: Any) -> None:
             "schedule": app.config["GAMES_CLOSE_INTERVAL_SECONDS"],
         },
     }
+    checks.register(app)
     cli.register(app)
     segment_rules.register(
         "badges",

@@ -18,9 +18,8 @@ from challenges.missions.models import ChallengeCompletion
 
 
 def register(app: Flask) -> None:
-    """Add the games' rules to this app's ledger check. To be called from `init_app` once the
-    core's check tests list the rules of the features their app loads (they pin the core's
-    five today); the games' test apps register them (tests/challenges/conftest.py)."""
+    """Add the games' rules to this app's ledger check (`init_app` does, so production's
+    `flask points check` and every games test that asserts the check prove them too)."""
     register_check(app, "challenge_rewards", challenge_rewards)
     register_check(app, "contest_prizes", contest_prizes)
 

@@ -24,7 +24,14 @@ from app.rewards.models import Redemption, Reward
 from tests.conftest import make_app
 from tests.support import bearer, purchase, signup
 
-ALL_CHECKS = ["member_balances", "purchase_refunds", "reward_stock", "offer_claims", "award_keys"]
+CORE_CHECKS = ["member_balances", "purchase_refunds", "reward_stock", "offer_claims", "award_keys"]
+# The rules the games add to the check of an app that loads them (challenges.init_app).
+GAMES_CHECKS = ["challenge_rewards", "contest_prizes"]
+
+
+def _checks_of(app) -> list[str]:
+    with app.app_context():
+        return checks.run_checks().checks
 
 
 def _refund(client, program, purchase_id: str, body: dict, key: str):
@@ -96,10 +103,15 @@ def busy(app, client, program):
 def test_a_busy_ledger_is_healthy_over_http_and_in_the_cli(app, client, program, busy):
     res = client.get("/api/v1/admin/ledger/check", headers=bearer(program.admin_token))
     assert res.status_code == 200
-    assert res.get_json() == {"healthy": True, "checks": ALL_CHECKS, "problems": []}
+    body = res.get_json()
+    assert (body["healthy"], body["problems"]) == (True, [])
+    # The core's five first, then the rules of the features this app loads (the games' among
+    # them: the busy member also played).
+    assert body["checks"][:5] == CORE_CHECKS
+    assert set(GAMES_CHECKS) <= set(body["checks"][5:])
     result = app.test_cli_runner().invoke(args=["points", "check"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"healthy": True, "checks": ALL_CHECKS, "problems": []}
+    assert json.loads(result.output) == body
 
 
 def test_a_refund_row_the_purchase_does_not_count_is_reported(app, client, program, busy):
@@ -215,13 +227,16 @@ def test_a_feature_adds_its_own_rule_to_its_app_only(app, tmp_path, busy):
     register_check(app, "seats", seats)
     with app.app_context():
         report = checks.run_checks()
-    assert report.checks == [*ALL_CHECKS, "seats"]
+    assert report.checks[:5] == CORE_CHECKS
+    assert report.checks[-1] == "seats"
     assert [p.subject for p in report.problems] == ["evt_1"]
-    # Another app in the same process has the core's rules only.
-    (tmp_path / "other").mkdir()
-    other = make_app("sqlite", tmp_path / "other")
-    with other.app_context():
-        assert checks.run_checks().checks == ALL_CHECKS
+    # Another app in the same process has the rules of its own features only: none, the
+    # core's five; the games, the core's five and the games'.
+    (tmp_path / "bare").mkdir()
+    assert _checks_of(make_app("sqlite", tmp_path / "bare", FEATURES=())) == CORE_CHECKS
+    (tmp_path / "games").mkdir()
+    games = make_app("sqlite", tmp_path / "games", FEATURES=("challenges",))
+    assert _checks_of(games) == CORE_CHECKS + GAMES_CHECKS
     with pytest.raises(ValueError, match="core rule"):
         register_check(app, "member_balances", seats)
 
