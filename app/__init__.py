@@ -86,6 +86,7 @@ def _import_models() -> None:
         "app.audit.models",
         "app.auth.models",
         "app.consents.models",
+        "app.holdout.models",
         "app.ledger.models",
         "app.ledger.tasks",
         "app.members.models",

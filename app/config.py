@@ -40,6 +40,14 @@ def _bool(name: str, default: bool) -> bool:
     raise RuntimeError(f"{name}={raw!r} is neither true nor false")
 
 
+def _hour_minute(name: str, default: str) -> tuple[int, int]:
+    raw = _env(name, default) or default
+    hour, sep, minute = raw.partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise RuntimeError(f"{name}={raw!r} is not HH:MM")
+    return int(hour), int(minute)
+
+
 CONSENT_PURPOSES = ("marketing_push", "email", "data_processing", "terms")
 
 
@@ -159,11 +167,25 @@ class Config:
     # opens the app when installed) and the app's own deep link; {code} is the member's code.
     REFERRAL_SHARE_URL = _env("REFERRAL_SHARE_URL", "https://lumo.example/join?code={code}")
     REFERRAL_DEEP_LINK = _env("REFERRAL_DEEP_LINK", "loyalty://join?code={code}")
+    # Analytics (analytics/): the nightly aggregation at ANALYTICS_RUN_AT (UTC, "HH:MM") sums
+    # each UTC day once it is ANALYTICS_GRACE_MINUTES over (transactions begun before
+    # midnight have committed), ANALYTICS_BATCH_DAYS days per transaction when catching up.
+    # Lifts are kept for the return report ANALYTICS_LIFT_WINDOW_DAYS after a campaign's or an
+    # offer's start. A cohort with fewer points redeemed or expired than
+    # ANALYTICS_BREAKAGE_MIN_POINTS takes the pooled breakage rate.
+    ANALYTICS_RUN_AT = _hour_minute("ANALYTICS_RUN_AT", "01:30")
+    ANALYTICS_GRACE_MINUTES = _int("ANALYTICS_GRACE_MINUTES", 60)
+    ANALYTICS_BATCH_DAYS = _int("ANALYTICS_BATCH_DAYS", 31)
+    ANALYTICS_LIFT_WINDOW_DAYS = _int("ANALYTICS_LIFT_WINDOW_DAYS", 14)
+    ANALYTICS_BREAKAGE_MIN_POINTS = _int("ANALYTICS_BREAKAGE_MIN_POINTS", 1000)
+    # Holdout groups (app.holdout): the key of the hash that draws them. Unset: derived from
+    # SECRET_KEY (rotating that would then redraw the groups of offers still running).
+    HOLDOUT_SALT = _env("HOLDOUT_SALT")
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()
         for name in (
-            _env("FEATURES", "passes,challenges,notifications,community,referrals") or ""
+            _env("FEATURES", "passes,challenges,notifications,community,referrals,analytics") or ""
         ).split(",")
         if name.strip()
     )

@@ -23,6 +23,7 @@ BEAT_SCHEDULE = {
     "points-release": {"task": "ledger.release_due", "schedule": crontab(minute="*/15")},
     "points-expire": {"task": "ledger.expire_due", "schedule": crontab(minute=5, hour="*")},
     "offers-expire-claims": {"task": "offers.expire_claims", "schedule": crontab(minute="*/15")},
+    "offers-record-holdouts": {"task": "offers.record_holdouts", "schedule": crontab(minute="*/5")},
     "tiers-evaluate": {"task": "tiers.evaluate_all", "schedule": crontab(minute=30, hour=3)},
     "retention-run": {"task": "retention.run", "schedule": crontab(minute=15, hour=4)},
 }

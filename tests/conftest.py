@@ -35,6 +35,7 @@ def _prepare_pg_schema(app: Flask) -> None:
         "notifications.tables",
         "community.tables",
         "referrals.tables",
+        "analytics.tables",
     ):
         importlib.import_module(name)
     with app.app_context():

@@ -15,6 +15,12 @@ class ProgramSchema(StrictSchema):
     rollout = fields.Str(validate=validate.OneOf(("all", "pilot")))
     default_language = fields.Str(validate=validate.OneOf(LANGUAGES))
     terms = fields.Str(validate=validate.Length(max=10_000))
+    cost_per_point = fields.Decimal(
+        as_string=True,
+        places=6,
+        validate=validate.Range(min=0, max=1000),
+        metadata={"description": "What one point costs the program, in its currency."},
+    )
 
 
 class RegionSchema(StrictSchema):

@@ -35,6 +35,10 @@ class Offer(db.Model):
     total_cap: Mapped[int | None]
     claimed_count: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # A share of the audience (0-50 %) that neither sees nor may claim the offer, drawn per
+    # member (app.holdout) and recorded when the offer starts: what its lift is measured on.
+    holdout_percent: Mapped[int] = mapped_column(default=0)
+    holdout_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -1,5 +1,6 @@
 from marshmallow import fields, validate
 
+from app.holdout.rules import MAX_PERCENT
 from app.offers.models import BENEFITS
 from app.schemas import PublicId, StrictSchema, localized_texts
 from app.segments.models import Segment
@@ -22,6 +23,19 @@ class OfferAdminSchema(StrictSchema):
     total_cap = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=1))
     claimed_count = fields.Int(dump_only=True)
     active = fields.Bool()
+    holdout_percent = fields.Int(
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_PERCENT),
+        metadata={
+            "description": "A share of the audience held back (not shown the offer, may not "
+            "claim it), to measure the offer's lift; fixed once the offer has started."
+        },
+    )
+    holdout_recorded_at = fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "When the audience's groups were recorded (at the start)."},
+    )
 
 
 class MemberOfferSchema(StrictSchema):

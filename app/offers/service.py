@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 
 from app.codes import normalize, till_code
 from app.errors import ApiError, not_found
 from app.extensions import db
+from app.holdout import rules as holdout_rules
+from app.holdout import service as holdout
 from app.ledger import service as ledger
 from app.members.models import Member
 from app.members.service import ensure_active
@@ -18,6 +20,7 @@ from app.models_base import utcnow
 from app.offers.models import Offer, OfferClaim
 from app.segments.models import Segment
 from app.segments.rules import compile_rules
+from app.segments.service import members_query
 
 _BENEFIT_NEEDS = {
     "bonus_points": "points",
@@ -37,6 +40,9 @@ def check_offer(offer: Offer) -> None:
         problems["ends_at"] = ["Must be after starts_at."]
     if offer.total_cap is not None and offer.total_cap < (offer.claimed_count or 0):
         problems["total_cap"] = [f"{offer.claimed_count} claims exist already."]
+    if offer.holdout_recorded_at is not None and inspect(offer).attrs.holdout_percent.history[2]:
+        # The groups are recorded: another share would hide the offer from treated members.
+        problems["holdout_percent"] = ["Fixed once the offer has started."]
     if problems:
         raise ApiError(422, "validation_error", "The offer is not valid.", {"fields": problems})
 
@@ -56,6 +62,11 @@ def is_eligible(offer: Offer, member: Member) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+def held_out(offer: Offer, member_id: int) -> bool:
+    """Whether the member is in the offer's holdout group: the offer is not for them."""
+    return holdout.is_held_out(holdout_rules.OFFER, offer.id, member_id, offer.holdout_percent or 0)
+
+
 def live_offers(member: Member, now: datetime | None = None) -> list[tuple[Offer, int]]:
     """The member's live offers and how many times the member has claimed each."""
     now = now or utcnow()
@@ -71,7 +82,11 @@ def live_offers(member: Member, now: datetime | None = None) -> list[tuple[Offer
     for offer in offers:
         if offer.segment_id is not None and offer.segment_id not in in_segment:
             in_segment[offer.segment_id] = is_eligible(offer, member)
-    offers = [o for o in offers if o.segment_id is None or in_segment[o.segment_id]]
+    offers = [
+        o
+        for o in offers
+        if (o.segment_id is None or in_segment[o.segment_id]) and not held_out(o, member.id)
+    ]
     claimed = dict(
         db.session.execute(
             select(OfferClaim.offer_id, func.count())
@@ -93,7 +108,7 @@ def claim(offer: Offer, member: Member) -> OfferClaim:
     now = utcnow()
     ensure_active(member)
     _check_window(offer, now)
-    if not is_eligible(offer, member):
+    if not is_eligible(offer, member) or held_out(offer, member.id):
         raise ApiError(403, "offer_not_eligible", "This offer is not for you.")
     ledger.lock_member(member.id)  # one claim of a member at a time: the limit holds
     mine = db.session.scalar(
@@ -188,3 +203,30 @@ def void_open_claims(member_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def record_holdouts(now: datetime | None = None) -> int:
+    """Record the holdout groups of every offer with a holdout that has started: its audience
+    as it is at the start (the segment's members, or every member), each offer in its own
+    transaction. Returns how many offers were recorded."""
+    now = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(Offer).where(
+                Offer.holdout_percent > 0,
+                Offer.holdout_recorded_at.is_(None),
+                Offer.starts_at <= now,
+            )
+        )
+    )
+    for offer in due:
+        segment = db.session.get(Segment, offer.segment_id) if offer.segment_id else None
+        audience = members_query(segment).with_only_columns(Member.id).order_by(Member.id)
+        result = db.session.execute(audience.execution_options(yield_per=5000))
+        for chunk in result.partitions():
+            holdout.record(
+                holdout_rules.OFFER, offer.id, offer.holdout_percent, [r[0] for r in chunk]
+            )
+        offer.holdout_recorded_at = now
+        db.session.commit()
+    return len(due)

@@ -25,3 +25,6 @@ class Program(db.Model):
     rollout: Mapped[str] = mapped_column(String(10), default="all")
     default_language: Mapped[str] = mapped_column(String(5), default="en")
     terms: Mapped[str] = mapped_column(Text, default="")
+    # What one point costs the program, in its currency: what liability and returns are
+    # valued at (analytics). 0.01 is a point worth a cent.
+    cost_per_point: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal("0.01"))

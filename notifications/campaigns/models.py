@@ -31,6 +31,9 @@ class Campaign(db.Model):
     deep_link: Mapped[str | None] = mapped_column(String(500))
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10), default="draft")
+    # A share of the audience (0-50 %) not sent to, drawn per member (app.holdout) and recorded
+    # at the fan-out: what the campaign's lift is measured on.
+    holdout_percent: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = created_at_column()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The counts as they stood when retention began deleting the campaign's deliveries

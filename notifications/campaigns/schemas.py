@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from app.holdout.rules import MAX_PERCENT
 from app.offers.models import Offer
 from app.schemas import PublicId, StrictSchema, localized_texts
 from app.segments.models import Segment
@@ -28,6 +29,14 @@ class CampaignInSchema(StrictSchema):
     offer_id = fields.Str(allow_none=True)
     deep_link = fields.Str(allow_none=True, validate=[validate.Length(max=500), DEEP_LINK])
     send_at = fields.AwareDateTime(allow_none=True)
+    holdout_percent = fields.Int(
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_PERCENT),
+        metadata={
+            "description": "A share of the audience not sent to (drawn per member, recorded): "
+            "what the campaign's lift is measured against."
+        },
+    )
 
     @validates_schema
     def _texts(self, data: dict, **_kwargs) -> None:
@@ -73,6 +82,7 @@ class CampaignSchema(StrictSchema):
     deep_link = fields.Str(allow_none=True, required=True)
     send_at = fields.DateTime(allow_none=True, required=True)
     status = fields.Str(required=True, validate=validate.OneOf(CAMPAIGN_STATUSES))
+    holdout_percent = fields.Int(required=True)
     created_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True, required=True)
     counts = fields.Nested(CampaignCountsSchema, required=True)

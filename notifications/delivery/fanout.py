@@ -5,6 +5,10 @@ The fan-out selects the recipients in ONE query: the segment's members (the core
 devices, narrowed to the offer's own segment when the campaign promotes a segment's offer. It
 writes every delivery, with the time it may go (the member's quiet hours and daily cap), and the
 send jobs due at those times, in one transaction: a fan-out that dies is simply run again.
+
+With a holdout, the recipients' groups are drawn and recorded (``app.holdout``) in that same
+transaction, and the held-out members get no delivery; members held out of the campaign's offer
+get none either (the offer is not theirs to see).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from flask import current_app
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
+from app.holdout import rules as holdout_rules
+from app.holdout import service as holdout
 from app.members.models import Member
 from app.models_base import utcnow
 from app.offers.models import Offer
@@ -112,7 +118,7 @@ def fan_out(
         recipients(campaign, offer).execution_options(yield_per=ROWS_PER_CHUNK)
     )
     for partition in result.partitions():
-        rows = list(partition)
+        rows = _not_held_out(campaign, offer, list(partition))
         booked = _bookings(sorted({r[0] for r in rows}), campaign.id, now) if pace and cap else {}
         planned: dict[int, datetime] = {}
         batch = []
@@ -160,6 +166,22 @@ def fan_out(
     campaign.sent_at = now
     db.session.commit()
     return made
+
+
+def _not_held_out(campaign: Campaign, offer: Offer | None, rows: list) -> list:
+    """The rows of members who are sent to: the campaign's groups recorded, its holdout and
+    the offer's left out."""
+    if campaign.holdout_percent:
+        held = holdout.record(
+            holdout_rules.CAMPAIGN, campaign.id, campaign.holdout_percent, [r[0] for r in rows]
+        )
+        rows = [r for r in rows if r[0] not in held]
+    if offer is not None and offer.holdout_percent:
+        pct = offer.holdout_percent
+        rows = [
+            r for r in rows if not holdout.is_held_out(holdout_rules.OFFER, offer.id, r[0], pct)
+        ]
+    return rows
 
 
 def _localized(campaign: Campaign, language: str, default: str) -> tuple[str, PushText]:
