@@ -74,7 +74,7 @@ def patch_partner(changes, partner_id):
 @blp.arguments(ReportArgs, location="query")
 @errors(404, "partner_not_found")
 @blp.response(200, PartnerReportSchema)
-@blp.doc(responses={"200": {"content": {CSV: {"schema": {"type": "string"}}}}})
+@blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}})
 def partner_report(args, partner_id):
     """The partner's funnel: sign-ups, first purchases, members still active after 30 and 90
     days, their spend, and the points, rewards and commissions it cost. `?format=csv` gives
