@@ -61,6 +61,9 @@ def patch(changes, event_id):
     audit_change("event.update", event, EventAdminSchema)
     event = service.save_event(event, changes)
     db.session.commit()
+    if not event.active:
+        # Called off: the bookings are released and paid places refunded.
+        service.release_cancelled(event.id)
     return event
 
 

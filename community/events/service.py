@@ -298,6 +298,36 @@ def settle_started(now: datetime | None = None) -> int:
     return lapsed
 
 
+def release_cancelled(event_id: int, now: datetime | None = None) -> int:
+    """An event the admins called off: every active booking is cancelled and a paid place
+    refunded, each under its member's lock then the event's (the order bookings take), each
+    committed on its own. Returns the bookings released."""
+    now = now or utcnow()
+    released = 0
+    active = list(
+        db.session.scalars(
+            select(Rsvp.id).where(Rsvp.event_id == event_id, Rsvp.status.in_(waitlist.ACTIVE))
+        )
+    )
+    for rsvp_id in active:
+        rsvp = db.session.get(Rsvp, rsvp_id)
+        member = ledger.lock_member(rsvp.member_id)
+        event = _locked(event_id)
+        rsvp = db.session.get(Rsvp, rsvp_id, populate_existing=True)
+        if event.active or rsvp.status not in waitlist.ACTIVE:
+            db.session.commit()
+            continue
+        if rsvp.status == waitlist.CONFIRMED:
+            event.confirmed_count -= 1
+        rsvp.status = waitlist.CANCELLED
+        rsvp.cancelled_at = now
+        rsvp.code = None
+        _refund(member, rsvp, event, "called off")
+        released += 1
+        db.session.commit()
+    return released
+
+
 def check_in(code: str, store: Store, now: datetime | None = None) -> tuple[Rsvp, Event]:
     """Staff check a ticket in at the door, once."""
     now = now or utcnow()

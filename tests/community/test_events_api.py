@@ -227,3 +227,22 @@ def test_started_events_take_no_bookings(app, client, program):
         db.session.commit()
     res = _book(client, member(app, client), event)
     assert (res.status_code, res.get_json()["error"]["code"]) == (409, "event_started")
+
+
+def test_an_event_called_off_refunds_its_paid_places(app, client, program):
+    event = admin_post(
+        client, program, "/api/v1/admin/events", event_body(capacity=1, price_points=20)
+    )
+    seated, waiting = member(app, client, points=20), member(app, client, points=20)
+    assert _book(client, seated, event).status_code == 201
+    assert _book(client, waiting, event).status_code == 201
+    res = client.patch(
+        f"/api/v1/admin/events/{event['id']}",
+        json={"active": False},
+        headers=bearer(program.admin_token),
+    )
+    assert res.status_code == 200 and res.get_json()["confirmed_count"] == 0
+    assert (balance(app, seated.id), balance(app, waiting.id)) == (20, 20)
+    res = _book(client, member(app, client), event)
+    assert (res.status_code, res.get_json()["error"]["code"]) == (409, "event_cancelled")
+    assert ledger_problems(app) == []
