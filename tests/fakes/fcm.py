@@ -62,6 +62,8 @@ MESSAGING_SCOPES = {
     "https://www.googleapis.com/auth/firebase.messaging",
     "https://www.googleapis.com/auth/cloud-platform",
 }
+# The flow-control window Google's front ends advertise, per stream and per connection.
+GOOGLE_WINDOW = 1 << 20
 MAX_TTL_SECONDS = 2_419_200  # four weeks, FCM's ceiling
 MAX_DATA_BYTES = 4096
 
@@ -713,7 +715,14 @@ class _Connection(asyncio.Protocol):
                 h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
             )
             self._h2.local_settings.max_concurrent_streams = self._max_streams
+            # Google's front ends open 1 MiB windows (SETTINGS and a connection WINDOW_UPDATE).
+            # With h2's default 64 KiB, 100 streams of a batch exhaust the connection window,
+            # and httpcore 1.0.9 then sometimes waits on the socket for a WINDOW_UPDATE it has
+            # already read (its _wait_for_outgoing_flow race): a request stalls until the
+            # 120 s timeout. The fake must not add a stall FCM does not have.
+            self._h2.local_settings.initial_window_size = GOOGLE_WINDOW
             self._h2.initiate_connection()
+            self._h2.increment_flow_control_window(GOOGLE_WINDOW - 65_535)
             self._flush()
         else:
             self._h11 = h11.Connection(h11.SERVER)
