@@ -157,8 +157,6 @@ def populate(n: int) -> dict:
                 "name": f"Member {i}",
                 "language": LANGUAGES[i % 4],
                 "timezone": ZONES[i % len(ZONES)],
-                # The left-out tenth: half without consent, half outside the rules.
-                "marketing_consent": inside or i % 2 == 0,
                 "card_number": f"{i:013d}",
                 "tier_id": tiers[tier],
                 "tier_since": now,
@@ -181,7 +179,30 @@ def populate(n: int) -> dict:
                 "created_at": now,
             }
         )
-    for model, rows in ((User, users), (Member, members), (Device, devices)):
+    # The left-out tenth: half without consent, half outside the rules.
+    consenting = [i for i in range(1, n + extra + 1) if i <= n or i % 2 == 0]
+    tables = [(User, users), (Member, members), (Device, devices)]
+    if "marketing_consent" in Member.__table__.c:
+        wanted = set(consenting)
+        for row in members:
+            row["marketing_consent"] = row["id"] in wanted
+    else:  # the consent is the member's newest consent record
+        from app.consents.models import MARKETING_PUSH, ConsentRecord
+
+        records = [
+            {
+                "public_id": f"cns_{i}",
+                "member_id": i,
+                "purpose": MARKETING_PUSH,
+                "granted": True,
+                "text_version": "1",
+                "channel": "signup",
+                "recorded_at": now,
+            }
+            for i in consenting
+        ]
+        tables.append((ConsentRecord, records))
+    for model, rows in tables:
         for start in range(0, len(rows), 10_000):
             db.session.execute(insert(model), rows[start : start + 10_000])
     segment = Segment(name="Bench audience", rules=SEGMENT_RULES)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Select, bindparam, func, select, update
 
 from app import outbox
 from app.errors import ApiError, not_found
@@ -84,116 +84,171 @@ def send_deliveries(ids: Sequence[int], sender: PushSender | None = None) -> Non
         raise outbox.RetryLater(wait, reason="deliveries left to send later")
 
 
-def _claim(ids: Sequence[int], now: datetime) -> tuple[list[int], set[int]]:
-    """Take the due, pending ones of ``ids`` for this job until its commit; also returns the
-    ids another job holds right now.
+# What a send needs of a delivery, its device and its member: plain rows, no ORM objects.
+_SENDABLE = (
+    Delivery.id,
+    Delivery.public_id,
+    Delivery.status,
+    Delivery.scheduled_for,
+    Delivery.attempts,
+    Delivery.kind,
+    Delivery.member_id,
+    Delivery.device_id,
+    Delivery.title,
+    Delivery.body,
+    Delivery.deep_link,
+    Delivery.collapse_key,
+    Delivery.expires_at,
+    Device.fid,
+    Device.token,
+    Device.active.label("device_active"),
+    Device.member_id.label("device_member_id"),
+    Member.ended_at,
+    Member.marketing_consent.label("consent"),
+    Campaign.public_id.label("campaign_public_id"),
+)
+
+
+def _sendable(ids: Sequence[int]) -> Select:
+    return (
+        select(*_SENDABLE)
+        .join(Device, Device.id == Delivery.device_id)
+        .join(Member, Member.id == Delivery.member_id)
+        .outerjoin(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    )
+
+
+def _claim(ids: Sequence[int], now: datetime) -> tuple[list[Row], dict[int, int], set[int]]:
+    """Take the due, pending ones of ``ids`` for this job until its commit: their rows, each
+    one's attempts counting this one, and the ids another job holds right now.
 
     Rows are found by primary key only: with "status = 'pending'" in the WHERE clause,
     PostgreSQL right after a large fan-out (statistics not yet refreshed) scans the whole
     pending range of ix_push_deliveries_due for every batch (bench/fanout.py saw a campaign to
-    100,000 slow to a fifth). PostgreSQL locks the rows (another job's are skipped: it sends
-    them); SQLite, one writer at a time, takes them with a conditional UPDATE.
+    100,000 slow to a fifth). PostgreSQL locks the rows while reading what the send needs, in
+    one statement (another job's are skipped: it sends them), and the new attempt is written
+    with the outcome; SQLite, one writer at a time, takes them with a conditional UPDATE.
     """
     due = now + DUE_SLACK
     if db.session.get_bind().dialect.name == "postgresql":
         rows = db.session.execute(
-            select(Delivery.id, Delivery.status, Delivery.scheduled_for)
-            .where(Delivery.id.in_(ids))
-            .with_for_update(skip_locked=True)
+            _sendable(ids).with_for_update(skip_locked=True, of=Delivery)
         ).all()
-        claimed = [i for i, status, at in rows if status == "pending" and at <= due]
-        if claimed:
-            db.session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(claimed))
-                .values(attempts=Delivery.attempts + 1)
-                .execution_options(synchronize_session=False)
+        claimed = [r for r in rows if r.status == "pending" and r.scheduled_for <= due]
+        attempts = {r.id: r.attempts + 1 for r in claimed}
+        return claimed, attempts, set(ids) - {r.id for r in rows}
+    taken = list(
+        db.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == "pending",
+                Delivery.scheduled_for <= due,
             )
-        return claimed, set(ids) - {row[0] for row in rows}
-    stmt = (
-        update(Delivery)
-        .where(
-            Delivery.id.in_(ids),
-            Delivery.status == "pending",
-            Delivery.scheduled_for <= due,
-        )
-        .values(attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
+            .values(attempts=Delivery.attempts + 1)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
     )
-    return list(db.session.execute(stmt).scalars()), set()
+    claimed = db.session.execute(_sendable(taken)).all() if taken else []
+    return claimed, {r.id: r.attempts for r in claimed}, set()
 
 
-def _skip_reason(delivery: Delivery, device: Device, member: Member) -> str | None:
-    if member.ended_at is not None:
+def _skip_reason(row: Row) -> str | None:
+    if row.ended_at is not None:
         return "membership_ended"
-    if not device.active or not (device.fid or device.token):
+    if not row.device_active or not (row.fid or row.token):
         return "device_inactive"
-    if device.member_id != delivery.member_id:
+    if row.device_member_id != row.member_id:
         return "device_moved"  # registered by someone else since: not theirs to read
-    if delivery.kind == CAMPAIGN_KIND and not member.marketing_consent:
+    if row.kind == CAMPAIGN_KIND and not row.consent:
         return "no_consent"
     return None
+
+
+_deliveries = Delivery.__table__
+# Every claimed delivery's new state, in one executemany (psycopg pipelines it).
+_RECORD = (
+    _deliveries.update()
+    .where(_deliveries.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        scheduled_for=bindparam("b_scheduled_for"),
+        sent_at=bindparam("b_sent_at"),
+        fcm_message_id=bindparam("b_message_id"),
+        error_code=bindparam("b_error_code"),
+    )
+)
+_devices = Device.__table__
+_RETIRE = (
+    _devices.update()
+    .where(_devices.c.id == bindparam("b_id"))
+    .values(active=False, deactivated_reason=bindparam("b_reason"))
+)
+
+
+def _state(row: Row, attempts: int, status: str, error_code: str | None = None) -> dict:
+    return {
+        "b_id": row.id,
+        "b_status": status,
+        "b_attempts": attempts,
+        "b_scheduled_for": row.scheduled_for,
+        "b_sent_at": None,
+        "b_message_id": None,
+        "b_error_code": error_code,
+    }
 
 
 def _send_batch(ids: Sequence[int], sender: PushSender, max_attempts: int) -> set[int]:
     """Send the batch; returns the ids another job holds."""
     now = utcnow()
-    claimed, held_elsewhere = _claim(ids, now)
+    claimed, attempts, held_elsewhere = _claim(ids, now)
     if not claimed:
         db.session.commit()
         return held_elsewhere
-    rows = db.session.execute(
-        select(Delivery, Device, Member, Campaign.public_id)
-        .join(Device, Device.id == Delivery.device_id)
-        .join(Member, Member.id == Delivery.member_id)
-        .outerjoin(Campaign, Campaign.id == Delivery.campaign_id)
-        .where(Delivery.id.in_(claimed))
-        .order_by(Delivery.id)
-        .execution_options(populate_existing=True)
-    ).all()
+    states: list[dict] = []
     pushes: list[Push] = []
-    by_public: dict[str, Delivery] = {}
-    for delivery, device, member, campaign_public_id in rows:
-        reason = _skip_reason(delivery, device, member)
+    pushed: list[Row] = []
+    for row in claimed:
+        reason = _skip_reason(row)
         if reason is None:
             try:
-                push = _push(delivery, device, campaign_public_id)
+                push = _push(row)
             except ValueError as error:
-                log.warning("delivery %s cannot be sent: %s", delivery.public_id, error)
+                log.warning("delivery %s cannot be sent: %s", row.public_id, error)
                 reason = "invalid_push"
         if reason is not None:
-            delivery.status, delivery.error_code = "skipped", reason
+            states.append(_state(row, attempts[row.id], "skipped", reason))
             continue
         pushes.append(push)
-        by_public[delivery.public_id] = delivery
+        pushed.append(row)
     report = sender.send(pushes) if pushes else None
     invalid_devices: dict[int, str] = {}
-    for result in report.results if report else []:
-        delivery = by_public[result.delivery_id]
-        delivery.error_code = result.error_code
+    for row, result in zip(pushed, report.results if report else (), strict=True):
+        tries = attempts[row.id]
+        state = _state(row, tries, "failed", result.error_code)  # FAILED, or RETRY too often
         if result.outcome is Outcome.SENT:
-            delivery.status, delivery.sent_at = "sent", now
-            delivery.fcm_message_id = result.message_id
+            state.update(b_status="sent", b_sent_at=now, b_message_id=result.message_id)
         elif result.outcome is Outcome.TOKEN_INVALID:
-            delivery.status = "token_removed"
-            invalid_devices[delivery.device_id] = result.error_code or "INVALID"
+            state["b_status"] = "token_removed"
+            invalid_devices[row.device_id] = result.error_code or "INVALID"
         elif result.outcome is Outcome.EXPIRED:
-            delivery.status = "expired"
-        elif result.outcome is Outcome.RETRY and delivery.attempts < max_attempts:
-            wait = report.retry_after if report and report.retry_after else 60 * delivery.attempts
-            delivery.scheduled_for = now + timedelta(seconds=math.ceil(wait))
-        else:  # FAILED, or RETRY too many times
-            delivery.status = "failed"
-    push_metrics.record_deliveries(row[0].status for row in rows)
-    for device_id, code in invalid_devices.items():
+            state["b_status"] = "expired"
+        elif result.outcome is Outcome.RETRY and tries < max_attempts:
+            wait = report.retry_after if report and report.retry_after else 60 * tries
+            later = now + timedelta(seconds=math.ceil(wait))
+            state.update(b_status="pending", b_scheduled_for=later)
+        states.append(state)
+    db.session.execute(_RECORD, states)
+    if invalid_devices:
         db.session.execute(
-            update(Device)
-            .where(Device.id == device_id)
-            .values(active=False, deactivated_reason=code[:40])
-            .execution_options(synchronize_session=False)
+            _RETIRE, [{"b_id": i, "b_reason": code[:40]} for i, code in invalid_devices.items()]
         )
     db.session.commit()
+    push_metrics.record_deliveries(state["b_status"] for state in states)
     if report is not None:
         counts = report.counts
         log.info(
@@ -206,20 +261,20 @@ def _send_batch(ids: Sequence[int], sender: PushSender, max_attempts: int) -> se
     return held_elsewhere
 
 
-def _push(delivery: Delivery, device: Device, campaign_public_id: str | None) -> Push:
-    data = {"kind": delivery.kind}
-    if campaign_public_id:
-        data["campaign_id"] = campaign_public_id
+def _push(row: Row) -> Push:
+    data = {"kind": row.kind}
+    if row.campaign_public_id:
+        data["campaign_id"] = row.campaign_public_id
     return Push(
-        delivery_id=delivery.public_id,
-        title=delivery.title,
-        body=delivery.body,
-        deep_link=delivery.deep_link,
-        fid=device.fid,
+        delivery_id=row.public_id,
+        title=row.title,
+        body=row.body,
+        deep_link=row.deep_link,
+        fid=row.fid,
         # A device that reported a fid is addressed by it; the token only for older apps.
-        token=None if device.fid else device.token,
-        collapse_key=delivery.collapse_key,
-        expires_at=delivery.expires_at,
+        token=None if row.fid else row.token,
+        collapse_key=row.collapse_key,
+        expires_at=row.expires_at,
         data=data,
     )
 
