@@ -46,10 +46,18 @@ class Builder:
         return store
 
     def member(
-        self, name: str, joined: datetime, home: Store | None, tier: str = "silver"
+        self,
+        name: str,
+        joined: datetime,
+        home: Store | None,
+        tier: str = "silver",
+        password: str | None = None,
     ) -> Member:
+        from app.auth.passwords import hash_password
+
         n = next(_serial)
-        user = User(email=f"{name}{n}@test.example", password_hash="x", role="member")
+        secret = hash_password(password) if password else "x"
+        user = User(email=f"{name}{n}@test.example", password_hash=secret, role="member")
         db.session.add(user)
         db.session.flush()
         member = Member(
