@@ -87,7 +87,7 @@ CATALOG: dict[str, dict[str, PushText]] = {
         "pl": PushText("Nagroda za polecenie", "{points} pkt za przyprowadzenie znajomego."),
         "tl": PushText("Narito ang gantimpala mo", "{points} puntos sa pagdadala ng kaibigan."),
     },
-    "referral_rewarded_plain": {
+    "referral_reward_granted": {
         "en": PushText("Your referral reward is here", "Thank you for bringing a friend."),
         "fi": PushText("Suosittelupalkkiosi on täällä", "Kiitos, että toit ystävän."),
         "pl": PushText("Nagroda za polecenie", "Dziękujemy za przyprowadzenie znajomego."),

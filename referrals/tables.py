@@ -4,8 +4,8 @@ the test schema need loaded before ``create_all``."""
 from __future__ import annotations
 
 from referrals.codes.models import EmailKey, ReferralCode
-from referrals.partners.models import Commission, Partner
+from referrals.partners.models import Partner
 from referrals.program.models import ReferralSettings
-from referrals.referrals.models import Referral
+from referrals.referrals.models import Commission, Referral
 
 __all__ = ["Commission", "EmailKey", "Partner", "Referral", "ReferralCode", "ReferralSettings"]

@@ -191,7 +191,7 @@ def on_referral_rewarded(payload: dict[str, Any]) -> None:
         "referrals",
         payload["member_id"],
         f"referral:{payload['referral_id']}:rewarded",
-        "referral_rewarded" if points else "referral_rewarded_plain",
+        "referral_rewarded" if points else "referral_reward_granted",
         {"points": points},
         link("referrals"),
     )

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column
 
+# The table this one's keys name, loaded with it.
+from referrals.partners import models as _partners  # noqa: F401
+
 
 class ReferralCode(db.Model):
     """A code a friend types at sign-up: a member's own or a partner's vanity code.

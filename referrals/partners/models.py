@@ -1,4 +1,4 @@
-"""Partners (creators) and the commission recorded per member who qualified through them."""
+"""Partners (creators): a vanity code's owner, its window, welcome, cap and commission terms."""
 
 from __future__ import annotations
 
@@ -38,22 +38,4 @@ class Partner(db.Model):
     commission_kind: Mapped[str | None] = mapped_column(String(10))
     commission_points: Mapped[int] = mapped_column(default=0)
     commission_minor: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = created_at_column()
-
-
-class Commission(db.Model):
-    """What the operator owes a partner for one qualified member; voided when the qualifying
-    purchase is refunded within the hold."""
-
-    __tablename__ = "referral_commissions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = public_id_column("com")
-    partner_id: Mapped[int] = mapped_column(ForeignKey("referral_partners.id"), index=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    points: Mapped[int] = mapped_column(default=0)
-    amount_minor: Mapped[int] = mapped_column(default=0)
-    currency: Mapped[str] = mapped_column(String(3))
-    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

@@ -18,9 +18,9 @@ from app.program.service import get_program
 from app.purchases.models import Purchase
 from app.schemas import from_minor
 from referrals import rules
-from referrals.partners.models import Commission, Partner
+from referrals.partners.models import Partner
 from referrals.partners.service import code_of
-from referrals.referrals.models import Referral
+from referrals.referrals.models import Commission, Referral
 
 ACTIVE_AFTER_DAYS = (30, 90)
 

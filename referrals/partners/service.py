@@ -15,9 +15,9 @@ from app.schemas import to_minor
 from referrals import rules
 from referrals.codes.models import ReferralCode
 from referrals.codes.service import invalid_code
-from referrals.partners.models import Commission, Partner
+from referrals.partners.models import Partner
 from referrals.program.service import reward_ref
-from referrals.referrals.models import Referral
+from referrals.referrals.models import Commission, Referral
 
 
 def get_partner(public_id: str) -> Partner:

@@ -1,4 +1,5 @@
-"""A referral: a friend who joined with a member's or a partner's code, and what came of it."""
+"""A referral: a friend who joined with a member's or a partner's code, and what came of it;
+the commission a partner is owed for one that qualified."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
+
+# The tables this one's keys name, loaded with it (a metadata without them cannot be created).
+from referrals.codes import models as _codes  # noqa: F401
 
 
 class Referral(db.Model):
@@ -65,4 +69,22 @@ class Referral(db.Model):
     reviewed_by: Mapped[str | None] = mapped_column(String(40))
     review_note: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Commission(db.Model):
+    """What the operator owes a partner for one qualified member; voided when the qualifying
+    purchase is refunded within the hold."""
+
+    __tablename__ = "referral_commissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = public_id_column("com")
+    partner_id: Mapped[int] = mapped_column(ForeignKey("referral_partners.id"), index=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    points: Mapped[int] = mapped_column(default=0)
+    amount_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

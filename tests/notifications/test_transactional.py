@@ -111,6 +111,48 @@ def test_games_events_published_by_name_are_pushed(app, client, program, fake_fc
     assert got["contest_won"]["data"]["deep_link"] == "loyalty://contests/con_1"
 
 
+def test_referral_events_published_by_name_are_pushed(app, client, program, fake_fcm) -> None:
+    member, _ = member_with_device(client, language="pl")
+    member_id = _member_id(app, member.id)
+    with app.app_context():
+        events.publish(
+            db.session, "referral.joined", {"member_id": member_id, "referral_id": "rfl_1"}
+        )
+        events.publish(
+            db.session,
+            "referral.rewarded",
+            {"member_id": member_id, "referral_id": "rfl_1", "points": 200},
+        )
+        events.publish(
+            db.session,
+            "referral.rewarded",
+            {"member_id": member_id, "referral_id": "rfl_2", "points": 0},
+        )
+        db.session.commit()
+    got = sorted(
+        ((m["data"]["kind"], m["notification"]) for m in fake_fcm.delivered),
+        key=lambda pair: pair[1]["body"],
+    )
+    assert got == [
+        (
+            "referrals",
+            {"title": "Nagroda za polecenie", "body": "200 pkt za przyprowadzenie znajomego."},
+        ),
+        (
+            "referrals",
+            {"title": "Nagroda za polecenie", "body": "Dziękujemy za przyprowadzenie znajomego."},
+        ),
+        (
+            "referrals",
+            {
+                "title": "Znajomy dołączył!",
+                "body": "Użył Twojego kodu. Jego pierwszy zakup nagrodzi was oboje.",
+            },
+        ),
+    ]
+    assert {m["data"]["deep_link"] for m in fake_fcm.delivered} == {"loyalty://referrals"}
+
+
 def test_an_offer_ending_soon_is_reminded_once_per_claim(app, client, program, fake_fcm) -> None:
     from notifications.transactional.service import remind_expiring_claims
 
@@ -146,6 +188,8 @@ SWITCHES = [
     "challenge_completed",
     "contest_won",
     "offer_expiring",
+    # The referrals' (referrals/).
+    "referrals",
     # The community's pushes (community/).
     "survey_invitation",
     "poll_result",
@@ -225,6 +269,8 @@ def test_each_switch_silences_its_push_only(app, client, program, fake_fcm, swit
             "community.waitlist_promoted",
             {"member_id": member_id, "event_id": "evt_1", "rsvp_id": "rsv_1", "name": {"en": "E"}},
         )
+        # The referrals', by name too.
+        events.publish(db.session, "referral.joined", {"member_id": member_id, "referral_id": "r"})
         db.session.commit()
         remind_expiring_claims()
     kinds = sorted(m["data"]["kind"] for m in fake_fcm.delivered)

@@ -331,7 +331,7 @@ def test_a_reward_from_the_catalog_per_side(app, client, program):
     settle(app)
     codes = client.get("/api/v1/me/redemptions", headers=referrer.headers).get_json()
     assert [c["reward_id"] for c in codes] == [reward["id"]]
-    assert _pushes(app, "referral_rewarded_plain")
+    assert _pushes(app, "referral_reward_granted")
     assert problems(app) == []
 
 
@@ -349,7 +349,7 @@ def test_the_push_texts_are_in_every_language():
     from app.i18n import LANGUAGES
     from notifications.messages import CATALOG, render
 
-    for template in ("referral_joined", "referral_rewarded", "referral_rewarded_plain"):
+    for template in ("referral_joined", "referral_rewarded", "referral_reward_granted"):
         assert set(CATALOG[template]) == set(LANGUAGES)
         for language in LANGUAGES:
             used, text = render(template, language, "en", {"points": 200})

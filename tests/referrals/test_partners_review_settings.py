@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.models_base import utcnow
-from referrals.partners.models import Commission
+from referrals.referrals.models import Commission
 from tests.referrals.helpers import (
     balances,
     code_of,
