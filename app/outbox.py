@@ -29,6 +29,10 @@ _KICK_KEY = "outbox_kick"
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
+# Due jobs one dispatcher takes at a time: few, so that a burst of long jobs (a campaign's push
+# send jobs: seconds of FCM calls each) spreads over every worker instead of queueing behind
+# the first one that claimed them all, while a claim still serves several short jobs.
+CLAIM_BATCH = 5
 
 
 class RetryLater(Exception):
@@ -227,13 +231,22 @@ def dispatch(max_jobs: int = 1000) -> int:
     """Run due jobs until none are left or `max_jobs` ran; returns how many ran."""
     ran = 0
     while ran < max_jobs:
-        jobs = claim(min(100, max_jobs - ran))
+        jobs = claim(min(CLAIM_BATCH, max_jobs - ran))
         if not jobs:
             break
+        if len(jobs) == CLAIM_BATCH:
+            _ask_for_help()
         for job in jobs:
             run_job(job)
             ran += 1
     return ran
+
+
+def _ask_for_help() -> None:
+    """More jobs may be due than this dispatcher took: with a broker, one more dispatch task
+    lets an idle worker take the next batch (one that finds nothing costs a query)."""
+    if not celery.conf.task_always_eager:
+        dispatch_outbox.delay()
 
 
 @celery.task(name="outbox.dispatch", ignore_result=True)
