@@ -37,7 +37,7 @@ def init_app(app: Any) -> None:
     from app.extensions import celery
     from app.seed import register_demo
     from app.segments import rules as segment_rules
-    from challenges import checks, cli, settings, tables
+    from challenges import checks, cli, privacy, settings, tables
     from challenges.badges import api as badges_api
     from challenges.badges import service as badges
     from challenges.blueprints import admin_blp, member_blp
@@ -81,6 +81,7 @@ def init_app(app: Any) -> None:
         badges.holds_badges,
     )
     register_demo(seed_demo)
+    privacy.register(app)  # export parts (app.privacy)
 
 
 def seed_demo() -> dict:

@@ -3,6 +3,7 @@ and close them."""
 
 from __future__ import annotations
 
+from app import audit
 from app.auth.guards import admin_required, current_member, member_required
 from app.openapi import errors
 from app.schemas import Augmented
@@ -128,5 +129,6 @@ def patch_contest(changes, contest_id):
 def close_contest(contest_id):
     """Close a contest whose end has passed now, rather than waiting for the scheduled job; a
     settling contest whose `settles_at` has passed is settled (its prizes paid)."""
+    audit.record("contest.close", service.contest_by_id(contest_id), schema=ContestAdminSchema)
     contest, moved = settle.close_now(contest_id)
     return Augmented(service.with_awards(contest), closed_by_this_call=moved)

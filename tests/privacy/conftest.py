@@ -26,7 +26,7 @@ from tests.passes.conftest import (  # noqa: F401  (fixtures)
     passes_settings,
 )
 
-FEATURES = ("passes", "notifications")
+FEATURES = ("passes", "notifications", "challenges")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.ledger.service import integrity_problems, release_due
 from app.models_base import utcnow
 from app.privacy.export import export_parts
+from tests.challenges import games as games_helpers
 from tests.passes.device import Device, WalletPass
 from tests.privacy.helpers import columns_holding, program_totals
 from tests.support import bearer, purchase, seed_program, signup
@@ -57,6 +58,7 @@ def busy(full_app, client, program):
     the same device), a Google object, an app installation and a campaign push."""
     member = signup(client, EMAIL, name=NAME)
     neighbour = signup(client, "neighbour@test.example", name="Neighbour")
+    games = _games(full_app, client, program, member)
     bought = purchase(client, program, member.card_number, "88.00").get_json()
     client.post(
         f"/api/v1/transactions/{bought['id']}/refunds",
@@ -109,7 +111,46 @@ def busy(full_app, client, program):
     )
     assert res.status_code == 201, res.get_json()
     _campaign(client, program)
-    return {"member": member, "pass": mine, "theirs": theirs, "phone": phone, "google": google}
+    # The leaderboard's end, its close by an admin, and its prizes once nothing is refundable.
+    games_helpers.end_now(full_app, games["contest"])
+    closed = client.post(f"/api/v1/admin/contests/{games['contest']}/close", headers=admin)
+    assert closed.status_code == 200, closed.get_json()
+    games_helpers.settle_later(full_app)
+    return {
+        "member": member,
+        "pass": mine,
+        "theirs": theirs,
+        "phone": phone,
+        "google": google,
+        "games": games,
+    }
+
+
+def _games(full_app, client, program, member) -> dict:
+    """A quiz taken, a challenge joined (completed by the next purchase, with a badge), a
+    leaderboard the purchases count on, and a sweepstakes entered."""
+    quiz = games_helpers.make_quiz(client, program)
+    attempt = client.post(f"/api/v1/quizzes/{quiz['id']}/attempts", headers=member.headers)
+    assert attempt.status_code == 201, attempt.get_json()
+    submitted = client.post(
+        f"/api/v1/quiz-attempts/{attempt.get_json()['id']}/submit",
+        json={"answers": games_helpers.right_answers(quiz)},
+        headers=member.headers,
+    )
+    assert submitted.status_code == 200, submitted.get_json()
+    games_helpers.make_badge(client, program, "privacy-star")
+    challenge = games_helpers.make_challenge(
+        client, program, opt_in=True, target=1, reward_badge_code="privacy-star"
+    )
+    joined = client.post(f"/api/v1/challenges/{challenge['id']}/join", headers=member.headers)
+    assert joined.status_code in (200, 201), joined.get_json()
+    contest = games_helpers.make_contest(client, program)
+    draw = games_helpers.make_contest(
+        client, program, kind="sweepstakes", metric=None, free_entry=True, name={"en": "Draw"}
+    )
+    entered = client.post(f"/api/v1/contests/{draw['id']}/entries", headers=member.headers)
+    assert entered.status_code == 201, entered.get_json()
+    return {"contest": contest["id"], "draw": draw["id"]}
 
 
 def test_the_export_has_every_packages_part(full_app, client, busy):
@@ -130,9 +171,13 @@ def test_the_export_has_every_packages_part(full_app, client, busy):
     assert body["google_passes"][0]["object_id"] == busy["google"]["object_id"]
     assert body["push_devices"][0]["platform"] == "android"
     assert "fid" not in body["push_devices"][0]
-    (delivery,) = body["push_deliveries"]
+    (delivery,) = [d for d in body["push_deliveries"] if d["kind"] == "campaign"]
     assert NAME in delivery["title"] + delivery["body"]
     assert body["notification_preferences"]["points_earned"] is True
+    assert body["quiz_attempts"][0]["status"] == "submitted"
+    assert [b["source"] for b in body["badges"]]
+    assert body["contest_prizes"][0]["rank"] == 1
+    assert {e["contest_id"] for e in body["contest_entries"]} == {busy["games"]["draw"]}
     # No secret of the pass, the sessions or the devices is in it.
     text = json.dumps(body)
     assert busy["pass"].token not in text and PUSH_TOKEN not in text
@@ -269,15 +314,28 @@ def test_feature_tables_are_pruned_after_their_periods_and_campaign_counts_stay(
         )
         db.session.execute(update(Delivery).values(created_at=old))
         db.session.commit()
+        # The campaign's push and the transactional ones (points, a challenge, a prize).
+        pushes = db.session.scalar(select(func.count(Delivery.id)))
+        assert pushes > 1
         planned = {r.name: r.rows for r in service.plan()}
         assert planned["pass_log_entries"] == 1
-        assert planned["push_deliveries"] == 1
+        assert planned["push_deliveries"] == pushes
         # The dry run kept nothing either: the campaign's counts are kept by the run only.
         assert db.session.scalar(select(Campaign.archived_counts)) is None
         deleted = {r.name: r.rows for r in service.run()}
         assert deleted["pass_log_entries"] == 1
-        assert deleted["push_deliveries"] == 1
+        assert deleted["push_deliveries"] == pushes
         assert db.session.scalar(select(func.count(Delivery.id))) == 0
         assert db.session.scalars(select(PassLogEntry.message)).all() == ["new line"]
     kept = client.get(f"/api/v1/admin/campaigns/{campaign}", headers=admin).get_json()["counts"]
     assert kept == counts
+
+
+def test_closing_a_contest_is_audited(client, program, busy):
+    trail = client.get(
+        "/api/v1/admin/audit?action=contest.close", headers=bearer(program.admin_token)
+    ).get_json()["events"]
+    assert [(e["target_type"], e["target_id"]) for e in trail] == [
+        ("contest", busy["games"]["contest"])
+    ]
+    assert (trail[0]["before"]["status"], trail[0]["after"]["status"]) == ("open", "settling")
