@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export FLASK_APP := wsgi
 
-.PHONY: run test fuzz lint format bench worker beat clean
+.PHONY: run test fuzz lint format bench worker beat clean translations screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,32 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# The console's browser tests drive Debian's chromium: browsers cannot be downloaded here, so
+# the package is installed when it is missing (as root, through apt-get: CI runs as root).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "the console's browser tests need Debian's chromium: sudo apt-get install chromium"; \
+	  exit 1; fi
+
+test: lint | $(CHROMIUM)
 	$(BIN)/pytest
+
+# The console's texts: extract them, update the en/fi/pl/tl catalogs, compile the .mo files
+# (committed, so a fresh clone needs no build step; a test holds them to their .po).
+translations: $(DEV_STAMP)
+	$(BIN)/pybabel extract -F console/babel.cfg -k _l --no-location --omit-header \
+	  -o console/translations/messages.pot console
+	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations \
+	  --no-fuzzy-matching --width 100
+	$(BIN)/pybabel compile -d console/translations
+
+# The README's pictures of the console, taken by its browser test in chromium.
+screenshots: $(DEV_STAMP) | $(CHROMIUM)
+	mkdir -p docs/screenshots
+	CONSOLE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider tests/console/test_browser.py
 
 # Schemathesis against the app on PostgreSQL (TEST_DATABASE_URL) as an admin, staff, a member
 # and a till's API key; a fixed seed, a few minutes. Exceptions: tests/fuzz/baseline.toml.

@@ -181,11 +181,25 @@ class Config:
     # Holdout groups (app.holdout): the key of the hash that draws them. Unset: derived from
     # SECRET_KEY (rotating that would then redraw the groups of offers still running).
     HOLDOUT_SALT = _env("HOLDOUT_SALT")
+    # The operators' console and the till (console/, at /console): its login is a session
+    # cookie, kept to the console's paths, HttpOnly, SameSite=Lax, and Secure in production
+    # (always) or when CONSOLE_COOKIE_SECURE says so (a development server behind https).
+    SESSION_COOKIE_NAME = "loyalty_console"
+    SESSION_COOKIE_PATH = "/console"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = APP_ENV == "production" or _bool("CONSOLE_COOKIE_SECURE", False)
+    # A console login lasts a working day; its server-side session can end it earlier
+    # (logout, deactivation).
+    CONSOLE_SESSION_HOURS = _int("CONSOLE_SESSION_HOURS", 10)
     # Feature packages that plug into the core (each has an init_app(app)).
     FEATURES = tuple(
         name.strip()
         for name in (
-            _env("FEATURES", "passes,challenges,notifications,community,referrals,analytics") or ""
+            _env(
+                "FEATURES", "passes,challenges,notifications,community,referrals,console,analytics"
+            )
+            or ""
         ).split(",")
         if name.strip()
     )

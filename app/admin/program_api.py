@@ -1,17 +1,12 @@
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app.admin import service
 from app.admin.schemas import ProgramSchema, TierSchema
 from app.auth.guards import admin_required
-from app.errors import ApiError, not_found
-from app.extensions import db
 from app.ledger.checks import run_checks
 from app.ledger.schemas import LedgerCheckSchema
-from app.lookup import apply
-from app.program.service import get_program, update_program
-from app.tiers.models import Tier
-from app.tiers.service import all_tiers, forget_cached_tiers
+from app.program.service import get_program
+from app.tiers.service import all_tiers
 
 blp = Blueprint(
     "admin_program", __name__, url_prefix="/api/v1/admin", description="Program and tiers"
@@ -30,8 +25,7 @@ def program():
 @blp.arguments(ProgramSchema)
 @blp.response(200, ProgramSchema)
 def patch_program(changes):
-    audit.record("program.update", get_program(), schema=ProgramSchema)
-    return update_program(changes)
+    return service.change_program(changes)
 
 
 @blp.route("/tiers", methods=["GET"])
@@ -41,31 +35,12 @@ def tiers():
     return all_tiers()
 
 
-def _save_tier(tier: Tier) -> Tier:
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ApiError(409, "tier_conflict", "Another tier has this code or rank.") from None
-    forget_cached_tiers()
-    ordered = all_tiers()
-    thresholds = [t.threshold_points for t in ordered]
-    if thresholds != sorted(thresholds) or len(set(thresholds)) != len(thresholds):
-        db.session.rollback()
-        raise ApiError(422, "tier_order_invalid", "Higher tiers must need strictly more points.")
-    db.session.commit()
-    return tier
-
-
 @blp.route("/tiers", methods=["POST"])
 @admin_required
 @blp.arguments(TierSchema)
 @blp.response(201, TierSchema)
 def create_tier(data):
-    tier = Tier(**data)
-    db.session.add(tier)
-    audit.record("tier.create", tier, schema=TierSchema, created=True)
-    return _save_tier(tier)
+    return service.create_tier(data)
 
 
 @blp.route("/tiers/<code>", methods=["PATCH"])
@@ -73,12 +48,7 @@ def create_tier(data):
 @blp.arguments(TierSchema(partial=True))
 @blp.response(200, TierSchema)
 def patch_tier(changes, code):
-    tier = next((t for t in all_tiers() if t.code == code), None)
-    if tier is None:
-        raise not_found("tier")
-    audit.record("tier.update", tier, schema=TierSchema)
-    apply(tier, changes)
-    return _save_tier(tier)
+    return service.update_tier(service.tier_by_code(code), changes)
 
 
 @blp.route("/ledger/check", methods=["GET"])

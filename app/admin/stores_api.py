@@ -1,16 +1,15 @@
 from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app import audit
+from app.admin import service
 from app.admin.schemas import RegionSchema, StaffSchema, StoreSchema
 from app.auth import service as auth
 from app.auth.guards import admin_required
 from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreateSchema, ApiKeySchema, StaffCreateSchema
-from app.errors import ApiError
 from app.extensions import db
-from app.lookup import apply, by_public_id, optional_ref
+from app.lookup import by_public_id
 from app.openapi import errors
 from app.stores.models import Region, Store
 
@@ -20,14 +19,6 @@ _KEY_AUDIT = ApiKeySchema(exclude=("key",))
 blp = Blueprint(
     "admin_stores", __name__, url_prefix="/api/v1/admin", description="Regions, stores, keys"
 )
-
-
-def _commit_unique(what: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ApiError(409, f"{what}_conflict", f"Another {what} has this code.") from None
 
 
 @blp.route("/regions", methods=["GET"])
@@ -43,11 +34,7 @@ def regions():
 @errors(409, "region_conflict")
 @blp.response(201, RegionSchema)
 def create_region(data):
-    region = Region(**data)
-    db.session.add(region)
-    audit.record("region.create", region, schema=RegionSchema, created=True)
-    _commit_unique("region")
-    return region
+    return service.create_region(data)
 
 
 @blp.route("/regions/<region_id>", methods=["PATCH"])
@@ -56,11 +43,7 @@ def create_region(data):
 @errors(409, "region_conflict")
 @blp.response(200, RegionSchema)
 def patch_region(changes, region_id):
-    region = by_public_id(Region, region_id, "region")
-    audit.record("region.update", region, schema=RegionSchema)
-    apply(region, changes)
-    _commit_unique("region")
-    return region
+    return service.update_region(by_public_id(Region, region_id, "region"), changes)
 
 
 @blp.route("/stores", methods=["GET"])
@@ -76,12 +59,7 @@ def stores():
 @errors(409, "store_conflict")
 @blp.response(201, StoreSchema)
 def create_store(data):
-    data["region_id"] = optional_ref(Region, data["region_id"], "region_id")
-    store = Store(**data)
-    db.session.add(store)
-    audit.record("store.create", store, schema=StoreSchema, created=True)
-    _commit_unique("store")
-    return store
+    return service.create_store(data)
 
 
 @blp.route("/stores/<store_id>", methods=["PATCH"])
@@ -90,14 +68,7 @@ def create_store(data):
 @errors(409, "store_conflict")
 @blp.response(200, StoreSchema)
 def patch_store(changes, store_id):
-    store = by_public_id(Store, store_id, "store")
-    audit.record("store.update", store, schema=StoreSchema)
-    if "region_id" in changes:
-        changes["region_id"] = optional_ref(Region, changes["region_id"], "region_id")
-    apply(store, changes)
-    _commit_unique("store")
-    db.session.refresh(store)
-    return store
+    return service.update_store(by_public_id(Store, store_id, "store"), changes)
 
 
 @blp.route("/api-keys", methods=["GET"])

@@ -34,6 +34,11 @@ def _body_email() -> str:
     return email if isinstance(email, str) else ""
 
 
+def account_bucket(email: str) -> str:
+    """The account limit's key for an email as typed (the console's login form uses it)."""
+    return _bucket("account", email)
+
+
 def account_of_body() -> str:
     return _bucket("account", _body_email())
 

@@ -3,11 +3,10 @@ from flask_smorest import Blueprint
 
 from app import audit
 from app.auth.guards import admin_required, current_member, current_user, member_required
-from app.errors import ApiError
-from app.extensions import db
-from app.idempotency import require_key, run_once
+from app.idempotency import require_key
 from app.ledger import service as ledger
 from app.members import service
+from app.members.adjustments import adjust_once
 from app.members.pages import decode_cursor, encode_cursor
 from app.members.schemas import (
     AdjustmentSchema,
@@ -100,20 +99,5 @@ def adjust(data, member_id):
     """A manual correction, with a mandatory reason; needs an Idempotency-Key."""
     key = require_key(request.headers.get("Idempotency-Key"))
     member = service.member_by_public_id(member_id)
-    admin = current_user()
-
-    def action():
-        audit.record(
-            "member.adjust",
-            member,
-            before=MemberAuditSchema().dump(member),
-            after=lambda: {**MemberAuditSchema().dump(member), "entry": EntrySchema().dump(entry)},
-        )
-        entry = ledger.adjust(member.id, data["points"], data["reason"], admin.public_id)
-        db.session.flush()
-        return EntrySchema().dump(entry), 201
-
-    if member.ended_at is not None:
-        raise ApiError(409, "membership_ended", "This membership has ended.")
-    body, status, _ = run_once(f"adjust:{admin.public_id}", key, {**data, "m": member_id}, action)
+    body, status, _ = adjust_once(current_user(), member, data["points"], data["reason"], key)
     return replayed(body, status)

@@ -2,22 +2,18 @@ from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from app import audit
 from app.auth.guards import admin_required, current_member, member_required
-from app.errors import ApiError
 from app.extensions import db
 from app.i18n import pick
 from app.idempotency import require_key, run_once
-from app.lookup import apply, optional_ref
 from app.models_base import utcnow
-from app.offers import service
+from app.offers import admin, service
 from app.offers.models import Offer, OfferClaim
 from app.offers.schemas import ClaimSchema, MemberOfferSchema, OfferAdminSchema
 from app.openapi import errors, idempotent, replayed
 from app.personalization import OFFER, rank
 from app.program.service import get_program
 from app.schemas import Augmented
-from app.segments.models import Segment
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Time-limited offers")
 
@@ -98,13 +94,7 @@ def admin_offers():
 @blp.arguments(OfferAdminSchema)
 @blp.response(201, OfferAdminSchema)
 def create_offer(data):
-    data["segment_id"] = optional_ref(Segment, data.get("segment_id"), "segment_id")
-    offer = Offer(**data)
-    service.check_offer(offer)
-    db.session.add(offer)
-    audit.record("offer.create", offer, schema=OfferAdminSchema, created=True)
-    db.session.commit()
-    return offer
+    return admin.create_offer(data)
 
 
 @blp.route("/admin/offers/<offer_id>", methods=["PATCH"])
@@ -113,15 +103,4 @@ def create_offer(data):
 @errors(404, "offer_not_found")
 @blp.response(200, OfferAdminSchema)
 def patch_offer(changes, offer_id):
-    offer = service.get_offer(offer_id)
-    audit.record("offer.update", offer, schema=OfferAdminSchema)
-    if "segment_id" in changes:
-        changes["segment_id"] = optional_ref(Segment, changes["segment_id"], "segment_id")
-    apply(offer, changes)
-    try:
-        service.check_offer(offer)
-    except ApiError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return offer
+    return admin.update_offer(service.get_offer(offer_id), changes)

@@ -13,6 +13,7 @@ from app.purchases.schemas import (
     RefundCreateSchema,
     RefundSchema,
 )
+from app.purchases.till import record_once
 from app.schemas import Augmented, to_minor
 
 blp = Blueprint(
@@ -52,14 +53,7 @@ def record(data):
         occurred_at=data["occurred_at"],
         offer_code=data["offer_code"],
     )
-
-    def action():
-        recorded = service.record_purchase(actor.store, entry, actor.label)
-        return PurchaseResultSchema().dump(recorded), 201
-
-    body, status, _ = run_once(
-        f"purchase:{actor.store.public_id}", key, request.get_json(silent=True), action
-    )
+    body, status, _ = record_once(actor, entry, key, request.get_json(silent=True))
     return replayed(body, status)
 
 

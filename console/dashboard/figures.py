@@ -1,0 +1,150 @@
+"""The dashboard's figures: the points liability, the members, the activity of the last days
+and the latest campaigns.
+
+The analytics package (`analytics/`, when FEATURES names it) is where reports belong: when it
+offers a liability, members or activity report, `_analytics_report` is the one place to read
+it from, and these queries of the core's tables are what the dashboard falls back to. They read
+only; nothing here is a rule of the program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Date, cast, func, select
+
+from app.extensions import db
+from app.ledger.models import LedgerEntry
+from app.members.models import Member
+from app.models_base import utcnow
+from app.purchases.models import Purchase
+from app.tiers.models import Tier
+
+ACTIVITY_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Liability:
+    available: int
+    pending: int
+    members_with_points: int
+
+    @property
+    def total(self) -> int:
+        return self.available + self.pending
+
+
+@dataclass(frozen=True)
+class Members:
+    active: int
+    joined_30_days: int
+    by_tier: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    purchases: int
+    points_earned: int
+    points_redeemed: int
+
+
+def _analytics_report(name: str) -> Any | None:
+    """The analytics package's report of this name, when that package is on and has one.
+
+    The place to plug analytics' services in: today the package has no report the dashboard
+    can read, so this answers None and the dashboard computes its few figures itself."""
+    if "analytics" not in current_app.config["FEATURES"]:
+        return None
+    return None
+
+
+def liability() -> Liability:
+    report = _analytics_report("liability")
+    if report is not None:  # pragma: no cover - see _analytics_report
+        return report
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(Member.points_available), 0),
+            func.coalesce(func.sum(Member.points_pending), 0),
+            func.count().filter(Member.points_available + Member.points_pending > 0),
+        ).where(Member.ended_at.is_(None))
+    ).one()
+    return Liability(int(row[0]), int(row[1]), int(row[2]))
+
+
+def members(now: datetime | None = None) -> Members:
+    report = _analytics_report("members")
+    if report is not None:  # pragma: no cover - see _analytics_report
+        return report
+    now = now or utcnow()
+    active = Member.ended_at.is_(None)
+    total = db.session.scalar(select(func.count()).select_from(Member).where(active)) or 0
+    recent = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(active, Member.joined_at >= now - timedelta(days=30))
+        )
+        or 0
+    )
+    by_tier = db.session.execute(
+        select(Tier.name, func.count(Member.id))
+        .join(Member, (Member.tier_id == Tier.id) & active, isouter=True)
+        .group_by(Tier.id, Tier.name, Tier.rank)
+        .order_by(Tier.rank)
+    ).all()
+    return Members(total, recent, [(name, int(count)) for name, count in by_tier])
+
+
+def activity(days: int = ACTIVITY_DAYS, now: datetime | None = None) -> list[Day]:
+    """Per day (UTC) of the last `days`: purchases, points earned by them, points redeemed."""
+    report = _analytics_report("activity")
+    if report is not None:  # pragma: no cover - see _analytics_report
+        return report
+    today = (now or utcnow()).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, datetime.min.time()).replace(tzinfo=(now or utcnow()).tzinfo)
+    purchase_day = cast(Purchase.occurred_at, Date)
+    bought = {
+        _as_date(day): (int(count), int(points or 0))
+        for day, count, points in db.session.execute(
+            select(purchase_day, func.count(), func.sum(Purchase.points_earned))
+            .where(Purchase.occurred_at >= since)
+            .group_by(purchase_day)
+        )
+    }
+    entry_day = cast(LedgerEntry.created_at, Date)
+    redeemed = {
+        _as_date(day): int(-(points or 0))
+        for day, points in db.session.execute(
+            select(entry_day, func.sum(LedgerEntry.available_delta))
+            .where(LedgerEntry.created_at >= since, LedgerEntry.kind == "redeem")
+            .group_by(entry_day)
+        )
+    }
+    out = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        count, points = bought.get(day, (0, 0))
+        out.append(Day(day, count, points, redeemed.get(day, 0)))
+    return out
+
+
+def _as_date(value: Any) -> date:
+    # SQLite answers a CAST AS DATE as text ("2026-12-01"), PostgreSQL as a date.
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def latest_campaigns(limit: int = 5) -> list[tuple[Any, dict]] | None:
+    """The newest campaigns with their counts; None when push notifications are off."""
+    if "notifications" not in current_app.config["FEATURES"]:
+        return None
+    from notifications.campaigns import service as campaigns
+
+    latest = campaigns.latest_campaigns()[:limit]
+    counts = campaigns.counts([c.id for c in latest])
+    return [(c, counts[c.id]) for c in latest]
