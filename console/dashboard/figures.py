@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import String, func, select
 
 from app.extensions import db
 from app.ledger.models import LedgerEntry
@@ -108,7 +108,7 @@ def activity(days: int = ACTIVITY_DAYS, now: datetime | None = None) -> list[Day
     today = (now or utcnow()).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time()).replace(tzinfo=(now or utcnow()).tzinfo)
-    purchase_day = cast(Purchase.occurred_at, Date)
+    purchase_day = _day(Purchase.occurred_at)
     bought = {
         _as_date(day): (int(count), int(points or 0))
         for day, count, points in db.session.execute(
@@ -117,7 +117,7 @@ def activity(days: int = ACTIVITY_DAYS, now: datetime | None = None) -> list[Day
             .group_by(purchase_day)
         )
     }
-    entry_day = cast(LedgerEntry.created_at, Date)
+    entry_day = _day(LedgerEntry.created_at)
     redeemed = {
         _as_date(day): int(-(points or 0))
         for day, points in db.session.execute(
@@ -134,8 +134,13 @@ def activity(days: int = ACTIVITY_DAYS, now: datetime | None = None) -> list[Day
     return out
 
 
+def _day(column: Any) -> Any:
+    # date() on both: SQLite's answers "2026-12-01" (its CAST AS DATE would answer 2026),
+    # PostgreSQL's a date; no Date type, so SQLAlchemy leaves either as it comes.
+    return func.date(column, type_=String)
+
+
 def _as_date(value: Any) -> date:
-    # SQLite answers a CAST AS DATE as text ("2026-12-01"), PostgreSQL as a date.
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 

@@ -5,6 +5,7 @@ codes confirmed once, a segment's live count)."""
 from __future__ import annotations
 
 import re
+import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -16,7 +17,20 @@ from app.members.models import Member
 from app.purchases.models import Purchase
 from console import web
 from tests.console.helpers import ADMIN, STAFF, csrf, form_key, login, post
-from tests.support import bearer, purchase, signup
+from tests.support import bearer, signup
+
+
+def _buy(client, program, card: str, amount: str):
+    """A purchase through the JSON API, as a till's staff login books one."""
+    body = {
+        "card_number": card,
+        "amount": amount,
+        "currency": "EUR",
+        "channel": "in_store",
+        "receipt_id": uuid.uuid4().hex[:12],
+    }
+    headers = {**bearer(program.staff_token), "Idempotency-Key": uuid.uuid4().hex}
+    return client.post("/api/v1/transactions", json=body, headers=headers)
 
 
 def _entries(app, member_id: str) -> int:
@@ -37,6 +51,18 @@ def test_admin_logs_in_with_a_console_cookie_and_lands_on_the_dashboard(client, 
     page = client.get("/console/dashboard/")
     assert page.status_code == 200
     assert "Points liability" in page.text
+
+
+def test_the_dashboard_counts_todays_purchases_and_the_liability(client, program):
+    member = signup(client)
+    assert _buy(client, program, member.card_number, "42.00").status_code == 201
+    login(client, *ADMIN)
+    page = client.get("/console/dashboard/").text
+    assert re.search(r'id="liability-total">42<', page)
+    today = re.findall(
+        r'<td class="num">(\d+)</td><td class="num">(\d+)</td><td class="num">0</td>', page
+    )
+    assert today[-1] == ("1", "42")  # the last row is today: one purchase, 42 points
 
 
 def test_wrong_password_is_refused_like_the_api(client, program):
@@ -102,7 +128,7 @@ def test_a_post_without_the_csrf_token_is_refused(client, program, app):
 def test_the_json_api_is_not_held_to_csrf(client, program):
     """CSRF belongs to the console's cookie; the API's bearer tokens are untouched by it."""
     member = signup(client)
-    res = purchase(client, program, member.card_number, "10.00")
+    res = _buy(client, program, member.card_number, "10.00")
     assert res.status_code == 201, res.get_json()
 
 
