@@ -379,7 +379,10 @@ def _counters(t0: datetime, t1: datetime) -> None:
 def _member_stats_for_new_members() -> None:
     """A row for every member the job has not seen, with the tier they have now (joining is
     not a tier move)."""
-    known = exists().where(MemberStats.member_id == Member.id)
+    # Members' ids only grow and every run adds every member there is: the ones above the
+    # highest known are the new ones (an anti-join against a table without statistics yet
+    # can be planned as a nested loop over a million rows).
+    highest = select(func.coalesce(func.max(MemberStats.member_id), 0)).scalar_subquery()
     source = select(
         Member.id,
         sql.utc_month(Member.joined_at),
@@ -387,7 +390,7 @@ def _member_stats_for_new_members() -> None:
         Member.tier_id,
         literal(0),
         literal(0),
-    ).where(~known)
+    ).where(Member.id > highest)
     db.session.execute(
         sql.insert(MemberStats)
         .from_select(
