@@ -14,8 +14,14 @@ from typing import Any
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
+from wtforms.fields.choices import SelectChoice
 
 from app.errors import ApiError
+
+
+def options(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms' choices (it no longer takes bare tuples)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 class ConsoleForm(FlaskForm):

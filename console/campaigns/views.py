@@ -18,7 +18,7 @@ from app.program.service import get_program
 from app.segments import service as segments
 from app.segments.models import Segment
 from console.campaigns.forms import CampaignForm
-from console.forms import checked, given, refused
+from console.forms import checked, given, options, refused
 from console.lift import lift_of
 from console.offers.views import segment_choices
 from console.pages import page
@@ -41,13 +41,14 @@ def has_holdout() -> bool:
 
 def _form():
     form = CampaignForm()
-    form.segment_id.choices = segment_choices()
+    form.segment_id.choices = options(segment_choices())
     live = db.session.scalars(
         select(Offer).where(Offer.active.is_(True), Offer.ends_at > utcnow()).order_by(Offer.id)
     )
-    form.offer_id.choices = [("", gettext("None"))] + [
-        (o.public_id, o.title.get("en") or next(iter(o.title.values()), o.public_id)) for o in live
-    ]
+    form.offer_id.choices = options(
+        [("", gettext("None"))]
+        + [(o.public_id, o.title.get("en") or next(iter(o.title.values()), "")) for o in live]
+    )
     return form
 
 

@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from app.offers.models import BENEFITS
-from console.forms import ConsoleForm
+from console.forms import ConsoleForm, options
 from console.i18n import LANGUAGES
 from console.program.forms import LOCAL
 
@@ -28,7 +28,7 @@ class OfferFormBase(ConsoleForm):
     starts_at = DateTimeLocalField(_l("Starts (UTC)"), format=LOCAL, validators=[InputRequired()])
     ends_at = DateTimeLocalField(_l("Ends (UTC)"), format=LOCAL, validators=[InputRequired()])
     segment_id = SelectField(_l("Segment"), choices=[])
-    benefit = SelectField(_l("Benefit"), choices=[(b, BENEFIT_LABELS[b]) for b in BENEFITS])
+    benefit = SelectField(_l("Benefit"), choices=options((b, BENEFIT_LABELS[b]) for b in BENEFITS))
     points = IntegerField(_l("Points"), validators=[Optional()])
     multiplier = StringField(_l("Multiplier"), validators=[Optional()])
     discount_percent = IntegerField(_l("Discount (%)"), validators=[Optional()])

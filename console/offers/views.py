@@ -15,7 +15,7 @@ from app.offers import admin, service
 from app.offers.models import Offer
 from app.offers.schemas import OfferAdminSchema
 from app.segments.models import Segment
-from console.forms import checked, given, local, refused
+from console.forms import checked, given, local, options, refused
 from console.offers.forms import BENEFIT_LABELS, OfferForm
 from console.pages import page
 from console.texts import error_names, fill, localized
@@ -62,7 +62,7 @@ def _form(offer: Offer | None = None, formdata: bool = True):
                 db.session.get(Segment, offer.segment_id).public_id if offer.segment_id else ""
             )
             form.multiplier.data = str(offer.multiplier) if offer.multiplier else ""
-    form.segment_id.choices = segment_choices()
+    form.segment_id.choices = options(segment_choices())
     return form
 
 

@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from console.forms import ConsoleForm
+from console.forms import ConsoleForm, options
 from console.i18n import LANGUAGES
 
 LOCAL = "%Y-%m-%dT%H:%M"
@@ -32,9 +32,11 @@ class ProgramForm(ConsoleForm):
     )
     rollout = SelectField(
         _l("Rollout"),
-        choices=[("all", _l("Every store")), ("pilot", _l("Pilot stores and regions only"))],
+        choices=options(
+            [("all", _l("Every store")), ("pilot", _l("Pilot stores and regions only"))]
+        ),
     )
-    default_language = SelectField(_l("Default language"), choices=list(LANGUAGES.items()))
+    default_language = SelectField(_l("Default language"), choices=options(LANGUAGES.items()))
     terms = TextAreaField(_l("Terms"))
 
 
@@ -59,7 +61,9 @@ class StoreForm(ConsoleForm):
     name = StringField(_l("Name"), validators=[InputRequired()])
     code = StringField(_l("Code"), validators=[InputRequired()])
     region_id = SelectField(_l("Region"), choices=[])
-    kind = SelectField(_l("Kind"), choices=[("physical", _l("Shop")), ("online", _l("Online"))])
+    kind = SelectField(
+        _l("Kind"), choices=options([("physical", _l("Shop")), ("online", _l("Online"))])
+    )
     pilot = BooleanField(_l("Pilot store"))
 
 
@@ -75,7 +79,8 @@ class RewardForm(ConsoleForm):
 class RuleForm(ConsoleForm):
     name = StringField(_l("Name"), validators=[InputRequired()])
     kind = SelectField(
-        _l("Kind"), choices=[("multiplier", _l("Multiplier")), ("fixed", _l("Fixed points"))]
+        _l("Kind"),
+        choices=options([("multiplier", _l("Multiplier")), ("fixed", _l("Fixed points"))]),
     )
     multiplier = StringField(_l("Multiplier"), validators=[Optional()])
     fixed_points = IntegerField(_l("Fixed points"), validators=[Optional()])

@@ -22,7 +22,7 @@ from app.rewards.schemas import RewardSchema
 from app.schemas import from_minor
 from app.stores.models import Region, Store
 from app.tiers.service import all_tiers
-from console.forms import checked, given, local, refused
+from console.forms import checked, given, local, options, refused
 from console.pages import page
 from console.program.forms import ProgramForm, RegionForm, RewardForm, RuleForm, StoreForm, TierForm
 from console.web import requires
@@ -119,7 +119,7 @@ def _regions() -> list[Region]:
 
 def _store_form(formdata=True) -> StoreForm:
     form = StoreForm() if formdata else StoreForm(formdata=None)
-    form.region_id.choices = [(r.public_id, r.name) for r in _regions()]
+    form.region_id.choices = options((r.public_id, r.name) for r in _regions())
     return form
 
 
@@ -192,7 +192,7 @@ def store_flags(store_id: str):
 # Rewards.
 def _reward_form(formdata=True, **kwargs) -> RewardForm:
     form = RewardForm(**kwargs) if formdata else RewardForm(formdata=None, **kwargs)
-    form.tiers.choices = [(t.code, t.name) for t in all_tiers()]
+    form.tiers.choices = options((t.code, t.name) for t in all_tiers())
     return form
 
 
@@ -239,11 +239,12 @@ def reward(reward_id: str):
 def _rule_form(formdata=True) -> RuleForm:
     form = RuleForm() if formdata else RuleForm(formdata=None)
     anything = [("", gettext("Any"))]
-    form.store_id.choices = anything + [
-        (s.public_id, s.name) for s in db.session.scalars(select(Store).order_by(Store.code))
-    ]
-    form.region_id.choices = anything + [(r.public_id, r.name) for r in _regions()]
-    form.channel.choices = anything + [(c, c) for c in CHANNELS]
+    form.store_id.choices = options(
+        anything
+        + [(s.public_id, s.name) for s in db.session.scalars(select(Store).order_by(Store.code))]
+    )
+    form.region_id.choices = options(anything + [(r.public_id, r.name) for r in _regions()])
+    form.channel.choices = options(anything + [(c, c) for c in CHANNELS])
     return form
 
 

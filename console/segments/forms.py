@@ -11,7 +11,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.segments.rules import criteria
-from console.forms import ConsoleForm
+from console.forms import ConsoleForm, options
 from console.i18n import LANGUAGES
 from console.program.forms import Checkboxes
 
@@ -48,7 +48,7 @@ LABELS = {
 class SegmentFormBase(ConsoleForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     tiers = Checkboxes(LABELS["tiers"], choices=[])
-    languages = Checkboxes(LABELS["languages"], choices=list(LANGUAGES.items()))
+    languages = Checkboxes(LABELS["languages"], choices=options(LANGUAGES.items()))
     regions = Checkboxes(LABELS["regions"], choices=[])
     points_min = IntegerField(LABELS["points_min"], validators=[Optional()])
     points_max = IntegerField(LABELS["points_max"], validators=[Optional()])
@@ -59,7 +59,7 @@ class SegmentFormBase(ConsoleForm):
     spend_days = IntegerField(LABELS["spend_days"], validators=[Optional()])
     marketing_consent = SelectField(
         LABELS["marketing_consent"],
-        choices=[("", _l("Either")), ("yes", _l("Yes")), ("no", _l("No"))],
+        choices=options([("", _l("Either")), ("yes", _l("Yes")), ("no", _l("No"))]),
     )
 
 

@@ -19,7 +19,7 @@ from app.segments.models import Segment
 from app.segments.schemas import SegmentSchema
 from app.stores.models import Region
 from app.tiers.service import all_tiers
-from console.forms import refused, show_errors
+from console.forms import options, refused, show_errors
 from console.pages import page
 from console.segments.forms import CORE, extra_criteria, form_class
 from console.web import requires
@@ -33,10 +33,10 @@ SAMPLE = 8
 def _form(segment: Segment | None = None, formdata: bool = True):
     cls = form_class()
     form = cls() if formdata else cls(formdata=None, data=_values(segment))
-    form.tiers.choices = [(t.code, t.name) for t in all_tiers()]
-    form.regions.choices = [
+    form.tiers.choices = options((t.code, t.name) for t in all_tiers())
+    form.regions.choices = options(
         (r.code, r.name) for r in db.session.scalars(select(Region).order_by(Region.code))
-    ]
+    )
     return form
 
 
