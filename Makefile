@@ -73,7 +73,7 @@ fuzz: $(DEV_STAMP)
 	$(BIN)/pytest -m fuzz -p no:logging --tb=short -o timeout=600 tests/fuzz
 
 bench: $(DEV_STAMP)
-	@for b in bench/earn.py bench/passes.py bench/games.py bench/fanout.py; do \
+	@for b in bench/earn.py bench/passes.py bench/games.py bench/fanout.py bench/soak.py bench/analytics.py; do \
 	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; done
 
 worker: $(STAMP)
