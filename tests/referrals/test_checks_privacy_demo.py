@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.ledger.checks import run_checks
@@ -33,10 +33,11 @@ def test_the_ledger_check_runs_the_referral_rules(app):
 def test_a_missing_award_is_reported(app, client, program):
     _, _, referral_id = _qualified(app, client, program)
     with app.app_context():
+        # The award's entry no longer under its key: as if it had never been written.
         db.session.execute(
-            delete(LedgerEntry).where(
-                LedgerEntry.idempotency_key == award_key(referral_id, "referrer")
-            )
+            update(LedgerEntry)
+            .where(LedgerEntry.idempotency_key == award_key(referral_id, "referrer"))
+            .values(idempotency_key="lost")
         )
         db.session.commit()
     found = [p for p in problems(app) if p["check"] == "referral_rewards"]
