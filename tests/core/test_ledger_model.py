@@ -158,6 +158,9 @@ def _reset(app: Flask) -> None:
     with app.app_context(), db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+    # A new program under the same (emptied) settings version: what the app cached of the
+    # last one (tier ids) must go with it, as it would with a new database.
+    app.extensions.pop("settings_cache", None)
 
 
 class LedgerMachine(RuleBasedStateMachine):
