@@ -7,13 +7,14 @@ then replays its stored answer, so the write happens exactly once however reques
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, Index, String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,11 +71,8 @@ def run_once(
         return replay
     try:
         body, status = action()
-        db.session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.id == record_id)
-            .values(status_code=status, response=body)
-            .execution_options(synchronize_session=False)
+        db.session.connection().execute(
+            _ANSWER, {"record_id": record_id, "status": status, "body": body}
         )
         db.session.commit()
     except BaseException:
@@ -88,20 +86,36 @@ def _claim(scope: str, key: str, digest: str) -> int | None:
     the key was used already (PostgreSQL waits here while another request with the key runs,
     and answers None once that one committed)."""
     session = db.session
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
+    stmt = _claim_statement(session.get_bind().dialect.name)
+    if stmt is None:
         return _claim_portably(scope, key, digest)
+    values = {"scope": scope, "key": key, "request_hash": digest, "created_at": utcnow()}
+    # On the connection: the session's ORM layer adds nothing to a Core statement but CPU.
+    return session.connection().execute(stmt, values).scalar()
+
+
+@functools.cache
+def _claim_statement(dialect: str):
+    # Built once: a statement object reused keeps its cache key.
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
-    else:
+    elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
-    stmt = (
-        insert(IdempotencyRecord)
-        .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotencyRecord.id)
+    else:
+        return None
+    table = IdempotencyRecord.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.scope, table.c.key])
+        .returning(table.c.id)
     )
-    return session.execute(stmt).scalar()
+
+
+_ANSWER = (
+    update(IdempotencyRecord.__table__)
+    .where(IdempotencyRecord.__table__.c.id == bindparam("record_id"))
+    .values(status_code=bindparam("status"), response=bindparam("body"))
+)
 
 
 def _claim_portably(scope: str, key: str, digest: str) -> int | None:

@@ -1,16 +1,17 @@
-"""Settings that change rarely (the program, tiers, earning rules, the games that run), kept in
-each process between requests and dropped when any process changes them.
+"""Settings that change rarely (the program, tiers, earning rules, stores, the games that run),
+kept in each process between requests and dropped when any process changes them.
 
 Invalidation is a version stamp in the database, not a timer: every transaction that changes a
 watched table (through the ORM: a flush of a watched model, or an ORM `update()`/`delete()` on
-it) also bumps `settings_version.version`, in the same transaction. A process keeps what it
-loaded together with the version it read before loading, and trusts it only while a version it
-reads later is the same. The version is read once per transaction, or folded into a statement
-the transaction makes anyway (`version_column()`, as the purchase's member lock does), so a
-committed change is seen by the very next transaction of every process on every machine that
-reads the settings: the bound is zero, whatever the number of gunicorn workers. A change made
-outside the ORM (raw SQL in psql) is not stamped: it is picked up after `MAX_AGE`, or at once
-when the same SQL also runs `UPDATE settings_version SET version = version + 1`.
+it) also writes a new random stamp to `settings_version.version`, in the same transaction. A
+process keeps what it loaded together with the stamp it read before loading, and trusts it only
+while the stamp it reads later is the same. The stamp is read once per transaction, or folded
+into a statement the transaction makes anyway (`version_column()`: the till's API key lookup
+and the purchase's member lock do), so a committed change is seen by the very next transaction
+of every process on every machine that reads the settings: the bound is zero, whatever the
+number of gunicorn workers. A change made outside the ORM (raw SQL in psql) is not stamped: it
+is picked up after `MAX_AGE`, or at once when the same SQL also runs
+`UPDATE settings_version SET version = version + 1`.
 
 Within the transaction that changes them, the settings are read from the database, never from
 the cache, so that the change is seen before its commit; nothing read then is kept.
@@ -19,6 +20,7 @@ the cache, so that the change is seen before its commit; nothing read then is ke
 from __future__ import annotations
 
 import copy
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +28,11 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import Table, event, inspect, select
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app import transaction_memo
 from app.extensions import db
+from app.rows import loaded
 
 T = TypeVar("T")
 
@@ -43,7 +46,8 @@ _watched: set[Table] = set()
 
 
 class SettingsVersion(db.Model):
-    """One row: bumped in every transaction that changes a watched table. No row reads as 0."""
+    """One row: a new random stamp in every transaction that changes a watched table. No row
+    reads as 0."""
 
     __tablename__ = "settings_version"
 
@@ -111,6 +115,25 @@ def cached(name: str, load: Callable[[], T]) -> T:
     return value
 
 
+class Frozen:
+    """A cached row read without the ORM: its column values as read-only attributes (shared by
+    the threads of a process: nothing may change them)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{name}: cached settings are read-only")
+
+
 def values_of(row: Any) -> dict[str, Any]:
     """A row's column values: what `cached` keeps of an ORM object."""
     return {attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs}
@@ -126,12 +149,9 @@ def attach(model: type[T], values: dict[str, Any]) -> T:
     if existing is not None:
         return existing
     # Lists and dicts (JSON columns) stay the cache's: the instance gets copies of its own.
-    instance = model(
-        **{k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in values.items()}
+    return loaded(
+        model, {k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in values.items()}
     )
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return instance
 
 
 def bump(session: Session | None = None) -> None:
@@ -147,10 +167,12 @@ def _bump_statement(session: Session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(SettingsVersion).values(id=1, version=1)
-    return stmt.on_conflict_do_update(
-        index_elements=["id"], set_={"version": SettingsVersion.version + 1}
-    )
+    # A random stamp, not a counter: a counter starts again at 1 when the row is deleted (a
+    # test emptying its tables, a restored backup) and would meet a version a process holds.
+    # 31 bits: an INTEGER column on every database; two stamps meet once in two thousand million.
+    stamp = secrets.randbits(31) or 1
+    stmt = insert(SettingsVersion).values(id=1, version=stamp)
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={"version": stamp})
 
 
 def _watched_object(obj: Any) -> bool:

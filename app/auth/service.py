@@ -9,9 +9,10 @@ import secrets
 from dataclasses import dataclass
 
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import settings_cache
 from app.auth import sessions, signup_fields
 from app.auth.models import ApiKey, AuthSession, User
 from app.auth.passwords import (
@@ -27,6 +28,7 @@ from app.members.models import Member
 from app.members.service import create_member, valid_timezone
 from app.models_base import utcnow
 from app.stores.models import Store
+from app.stores.service import cached_store
 
 API_KEY_PREFIX = "lk"
 
@@ -209,21 +211,25 @@ def create_api_key(store: Store, name: str) -> tuple[ApiKey, str]:
     return key, raw
 
 
+# Built once: a statement object reused keeps its cache key (every till request runs it). The
+# settings' version comes with it: the store is then the settings cache's, checked by it.
+_KEY_LOOKUP = select(
+    ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.store_id, settings_cache.version_column()
+).where(ApiKey.prefix == bindparam("prefix"))
+
+
 def store_for_api_key(raw: str) -> Store:
     invalid = ApiError(401, "invalid_api_key", "The API key is not valid.")
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         raise invalid
-    row = db.session.execute(
-        select(ApiKey.secret_hash, ApiKey.revoked_at, Store)
-        .join(Store, Store.id == ApiKey.store_id)
-        .where(ApiKey.prefix == parts[1])
-    ).first()
+    row = db.session.connection().execute(_KEY_LOOKUP, {"prefix": parts[1]}).first()
     if row is None or row.revoked_at is not None:
         raise invalid
     if not hmac.compare_digest(row.secret_hash, _hash_secret(parts[2])):
         raise invalid
-    return row.Store
+    settings_cache.saw_version(row.settings_version)
+    return cached_store(row.store_id)
 
 
 def revoke_api_key(public_id: str) -> ApiKey:

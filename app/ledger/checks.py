@@ -275,3 +275,31 @@ def award_keys() -> Iterable[Problem]:
     )
     for key, count in rows:
         yield Problem("award_keys", key, {"entries": count})
+
+
+@_core("tier_points")
+def tier_points() -> Iterable[Problem]:
+    """A member's running total of tier qualification is the sum of the `qualifying` points of
+    the entries made since its start (app.tiers.service); no start: all of them."""
+    sums = (
+        select(
+            LedgerEntry.member_id,
+            func.sum(LedgerEntry.qualifying).label("points"),
+        )
+        .join(Member, Member.id == LedgerEntry.member_id)
+        .where(
+            or_(
+                Member.tier_points_since.is_(None),
+                LedgerEntry.created_at >= Member.tier_points_since,
+            )
+        )
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Member.public_id, Member.tier_points, func.coalesce(sums.c.points, 0))
+        .outerjoin(sums, sums.c.member_id == Member.id)
+        .where(Member.tier_points != func.coalesce(sums.c.points, 0))
+    )
+    for public_id, total, entries in rows:
+        yield Problem("tier_points", public_id, {"tier_points": total, "entries": entries})

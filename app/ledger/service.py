@@ -6,22 +6,33 @@ time, and changes the cached balances in the same transaction as the entries.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import Integer, bindparam, func, insert, inspect, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app import events, settings_cache
+from app import events, settings_cache, transaction_memo
 from app.errors import ApiError
 from app.extensions import db
+from app.ids import new_id
 from app.ledger.models import LedgerEntry, PointLot
 from app.members import facts
 from app.members.models import Member
 from app.models_base import utcnow
-from app.program.service import get_program
+from app.program.service import program_settings
+from app.rows import insert_row, insert_values, loaded
+
+_BY_CARD = "ledger_lock_by_card"
+_MOVED = "ledger_moved_members"
+# The member's cached totals, moved by every entry (`_move_totals`).
+TOTALS = ("points_available", "points_pending", "tier_points")
 
 
 @dataclass(frozen=True)
@@ -55,13 +66,7 @@ def lock_member_by_card(card_number: str) -> Member | None:
     `lock_member` takes it, and in the same statement the settings' version (so that the
     settings cache needs no query of its own) and the facts the feature packages registered
     (`app.members.facts`). None when no member has the card."""
-    stmt = (
-        select(Member, settings_cache.version_column(), *facts.columns())
-        .where(Member.card_number == card_number)
-        .options(lazyload("*"))
-        .with_for_update(of=Member, key_share=True)
-    )
-    row = db.session.execute(stmt.execution_options(populate_existing=True)).first()
+    row = db.session.execute(_by_card_statement(), {"card": card_number}).first()
     if row is None:
         return None
     settings_cache.saw_version(row.settings_version)
@@ -69,29 +74,105 @@ def lock_member_by_card(card_number: str) -> Member | None:
     return row.Member
 
 
+def _by_card_statement():
+    # Built once per app (the facts are the app's): a statement object reused keeps its cache
+    # key, which SQLAlchemy would otherwise work out again on every purchase.
+    stmt = current_app.extensions.get(_BY_CARD)
+    if stmt is None:
+        stmt = (
+            select(Member, settings_cache.version_column(), *facts.columns())
+            .where(Member.card_number == bindparam("card"))
+            .options(lazyload("*"))
+            .with_for_update(of=Member, key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        current_app.extensions[_BY_CARD] = stmt
+    return stmt
+
+
+def _entry_values(
+    member: Member, kind: str, reason: str, ref_type: str, ref_id: str, **deltas
+) -> dict:
+    return {
+        "public_id": new_id("ent"),
+        "member_id": member.id,
+        "kind": kind,
+        "reason": reason,
+        "reference_type": ref_type,
+        "reference_id": ref_id,
+        "available_delta": deltas.get("available", 0),
+        "pending_delta": deltas.get("pending", 0),
+        "qualifying": deltas.get("qualifying", 0),
+        "idempotency_key": deltas.get("idempotency_key"),
+        "created_at": deltas.get("at") or utcnow(),
+    }
+
+
 def _entry(
     member: Member, kind: str, reason: str, ref_type: str, ref_id: str, **deltas
 ) -> LedgerEntry:
-    entry = LedgerEntry(
-        member_id=member.id,
-        kind=kind,
-        reason=reason,
-        reference_type=ref_type,
-        reference_id=ref_id,
-        available_delta=deltas.get("available", 0),
-        pending_delta=deltas.get("pending", 0),
-        qualifying=deltas.get("qualifying", 0),
-        idempotency_key=deltas.get("idempotency_key"),
-        created_at=deltas.get("at") or utcnow(),
-    )
-    db.session.add(entry)
-    if deltas.get("apply", True):
-        member.points_available += entry.available_delta
-        member.points_pending += entry.pending_delta
-    if entry.qualifying:
-        # The tiers' running total (app.tiers.service), in the same update of the row.
-        member.tier_points += entry.qualifying
+    """Write one entry and move the member's cached totals by it, both at once (Core
+    statements: the unit of work costs more than they do on every purchase)."""
+    values = _entry_values(member, kind, reason, ref_type, ref_id, **deltas)
+    entry = insert_row(LedgerEntry, values)
+    _move_totals(member, _moves(values, apply=deltas.get("apply", True)))
     return entry
+
+
+def _moves(values: dict, apply: bool = True) -> dict[str, int]:
+    """What an entry moves of the member's totals: the balances (unless the caller moved them
+    already) and the tiers' running total (app.tiers.service), in one update of the row."""
+    moves = {"tier_points": values["qualifying"]}
+    if apply:
+        moves |= {
+            "points_available": values["available_delta"],
+            "points_pending": values["pending_delta"],
+        }
+    return {name: delta for name, delta in moves.items() if delta}
+
+
+def _move_totals(member: Member, moves: dict[str, int]) -> None:
+    """UPDATE the member's row by these deltas and the instance with it (the member is
+    locked: the row holds what the instance says)."""
+    if not moves:
+        return
+    names = tuple(sorted(moves))
+    _flush_own_changes(member, names)
+    db.session.connection().execute(
+        _totals_update(names), {"member_id": member.id, **{f"d_{n}": moves[n] for n in names}}
+    )
+    _moved(member, moves)
+
+
+def _flush_own_changes(member: Member, names: tuple[str, ...]) -> None:
+    if any(name in inspect(member).committed_state for name in names):
+        db.session.flush()  # a change of the instance's own goes first
+
+
+def _moved(member: Member, moves: dict[str, int]) -> None:
+    """The instance follows the row the statements moved."""
+    for name, delta in moves.items():
+        set_committed_value(member, name, getattr(member, name) + delta)
+    # Not a change the session tracks: a SAVEPOINT rolled back must forget it by hand.
+    transaction_memo.current().setdefault(_MOVED, set()).add(member)
+
+
+@functools.cache
+def _totals_update(names: tuple[str, ...]):
+    # Built once per set of totals: a statement object reused keeps its cache key.
+    table = Member.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("member_id"))
+        .values({name: table.c[name] + bindparam(f"d_{name}") for name in names})
+    )
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_moved_totals(session: Session, previous_transaction) -> None:
+    for member in transaction_memo.memo_of(session).pop(_MOVED, ()):
+        if member in session:
+            session.expire(member, list(TOTALS))
 
 
 def _points_changed(
@@ -129,9 +210,9 @@ def credit(
 ) -> LedgerEntry:
     """Add points to a member already locked by the caller, as one lot (pending or available)."""
     now = now or utcnow()
-    program = get_program()
+    program = program_settings()
     pending = pending_until is not None and pending_until > now
-    entry = _entry(
+    values = _entry_values(
         member,
         kind,
         reason,
@@ -143,21 +224,67 @@ def credit(
         idempotency_key=idempotency_key,
         at=now,
     )
-    db.session.flush()
-    db.session.add(
-        PointLot(
-            member_id=member.id,
-            entry_id=entry.id,
-            purchase_id=purchase_id,
-            points=points,
-            remaining=points,
-            released=not pending,
-            available_at=pending_until if pending else now,
-            expires_at=now + timedelta(days=program.points_validity_days),
-        )
-    )
+    lot = {
+        "member_id": member.id,
+        "purchase_id": purchase_id,
+        "points": points,
+        "remaining": points,
+        "released": not pending,
+        "available_at": pending_until if pending else now,
+        "expires_at": now + timedelta(days=program.points_validity_days),
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        entry = _credit_in_one_statement(member, values, lot)
+    else:
+        entry = insert_row(LedgerEntry, values)
+        insert_values(PointLot, lot | {"entry_id": entry.id})
+        _move_totals(member, _moves(values))
     _points_changed(member, points, kind, reference_type)
     return entry
+
+
+def _credit_in_one_statement(member: Member, values: dict, lot: dict) -> LedgerEntry:
+    """PostgreSQL: the entry, its lot and the member's totals in one statement (data-modifying
+    CTEs), one round trip where SQLite needs three."""
+    moves = _moves(values)
+    _flush_own_changes(member, tuple(moves))
+    params = {f"e_{k}": v for k, v in values.items()} | {f"lot_{k}": v for k, v in lot.items()}
+    params |= {f"d_{n}": moves.get(n, 0) for n in TOTALS} | {"member_id": member.id}
+    entry_id = db.session.connection().execute(_credit_statement(), params).scalar_one()
+    entry = loaded(LedgerEntry, {"id": entry_id, **values})
+    _moved(member, moves)
+    return entry
+
+
+@functools.cache
+def _credit_statement():
+    entries, lots, members = LedgerEntry.__table__, PointLot.__table__, Member.__table__
+    entry_columns = [c.name for c in entries.c if c.name != "id"]
+    lot_columns = [c.name for c in lots.c if c.name not in ("id", "entry_id")]
+    written = (
+        insert(entries)
+        .values({n: bindparam(f"e_{n}", type_=entries.c[n].type) for n in entry_columns})
+        .returning(entries.c.id)
+        .cte("entry")
+    )
+    lot = (
+        insert(lots)
+        .from_select(
+            [*lot_columns, "entry_id"],
+            select(
+                *[bindparam(f"lot_{n}", type_=lots.c[n].type) for n in lot_columns], written.c.id
+            ),
+        )
+        .cte("lot")
+    )
+    return (
+        update(members)
+        .where(members.c.id == bindparam("member_id"))
+        .values({n: members.c[n] + bindparam(f"d_{n}", type_=Integer) for n in TOTALS})
+        .returning(select(written.c.id).scalar_subquery())
+        .add_cte(written)
+        .add_cte(lot)
+    )
 
 
 def award_points(

@@ -50,3 +50,10 @@ def remember(member_id: int, row: Any) -> None:
 def known(member_id: int, name: str) -> Any:
     """The fact as read with the member's lock in this transaction, or UNKNOWN."""
     return transaction_memo.current().get(_MEMO, {}).get(member_id, {}).get(name, UNKNOWN)
+
+
+def known_false(member_id: int, name: str) -> bool:
+    """Whether the fact was read and says no (false, none, zero): the subscriber's cheap exit.
+    Not read says nothing."""
+    value = known(member_id, name)
+    return value is not UNKNOWN and not value

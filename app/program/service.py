@@ -10,11 +10,26 @@ from app.program.models import Program
 
 settings_cache.watch(Program)
 _MEMO = "program"
+_SNAPSHOT = "program_settings"
 
 
 def _program_values() -> dict | None:
     row = db.session.scalar(select(Program).limit(1))
     return None if row is None else settings_cache.values_of(row)
+
+
+def program_settings() -> settings_cache.Frozen:
+    """The program's settings to read (no ORM instance, no query while they are unchanged):
+    what the purchase path uses. `get_program` for an instance to change."""
+    memo = transaction_memo.current()
+    if _SNAPSHOT not in memo:
+        values = settings_cache.cached("program", _program_values)
+        memo[_SNAPSHOT] = (
+            settings_cache.Frozen(values)
+            if values is not None
+            else settings_cache.Frozen(settings_cache.values_of(get_program()))
+        )
+    return memo[_SNAPSHOT]
 
 
 def get_program() -> Program:

@@ -19,11 +19,14 @@ from app.schemas import Augmented, to_minor
 blp = Blueprint(
     "transactions", __name__, url_prefix="/api/v1/transactions", description="Purchases at stores"
 )
+# Made once: a schema instance is reusable, and making one copies all its fields.
+_REFUND = RefundSchema()
 
 
 @blp.route("", methods=["POST"])
 @store_required
-@blp.arguments(PurchaseCreateSchema)
+# An instance, not the class: webargs would make a new schema for every request.
+@blp.arguments(PurchaseCreateSchema())
 @idempotent
 @errors(404, "member_not_found")
 @errors(
@@ -59,12 +62,11 @@ def record(data):
 
 @blp.route("/<purchase_id>/refunds", methods=["POST"])
 @store_required
-@blp.arguments(RefundCreateSchema)
+@blp.arguments(RefundCreateSchema())
 @idempotent
 @errors(404, "purchase_not_found")
-@errors(
-    409, "already_refunded", "refund_exceeds_purchase", "store_inactive", "idempotency_key_reused"
-)
+@errors(409, "already_refunded", "store_inactive", "idempotency_key_reused")
+@errors(422, "refund_exceeds_purchase")
 @blp.response(201, RefundSchema)
 def refund(data, purchase_id):
     """Refund all or part of a purchase; its points are reversed in proportion."""
@@ -76,7 +78,7 @@ def refund(data, purchase_id):
     def action():
         record = service.refund(purchase, amount)
         member = db.session.get(Member, purchase.member_id)
-        return RefundSchema().dump(Augmented(record, member=member)), 201
+        return _REFUND.dump(Augmented(record, member=member)), 201
 
     body, status, _ = run_once(
         f"refund:{purchase.public_id}", key, request.get_json(silent=True), action

@@ -11,18 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from app import events
 from app.errors import ApiError, not_found
 from app.extensions import db
+from app.ids import new_id
 from app.ledger import service as ledger
 from app.members import cardnumber
 from app.members.models import Member
 from app.members.service import ensure_active
 from app.models_base import utcnow
 from app.offers.service import AppliedOffer, redeem_at_purchase
-from app.program.service import get_program
+from app.program.service import program_settings
 from app.purchases import earning
 from app.purchases.models import Purchase, Refund
+from app.rows import insert_row
 from app.stores.models import Store
 from app.stores.service import ensure_store_active
-from app.tiers.service import all_tiers, upgrade_if_qualified
+from app.tiers.service import tier_of, upgrade_if_qualified
 
 MAX_BACKDATE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -49,7 +51,7 @@ class RecordedPurchase:
 
 
 def program_live_in(store: Store) -> bool:
-    program = get_program()
+    program = program_settings()
     return program.rollout == "all" or store.pilot or store.region.pilot
 
 
@@ -70,7 +72,7 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
     settings cache, the tier check from the member's running total (app.tiers.service), and
     the feature packages decide from the member facts read with the lock."""
     member, card_error = _lock_member(data.card_number)
-    program = get_program()
+    program = program_settings()
     ensure_store_active(store)
     if data.currency.upper() != program.currency:
         raise ApiError(
@@ -86,7 +88,6 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
     if card_error is not None:
         raise card_error
     ensure_active(member)
-    all_tiers()  # puts the tiers in the session: `member.tier` needs no query
 
     result = earning.Earning()
     no_points_reason = None
@@ -97,27 +98,32 @@ def record_purchase(store: Store, data: PurchaseInput, recorded_by: str) -> Reco
             store.id, store.region_id, data.channel, data.amount_minor, occurred
         )
         result = earning.compute(
-            data.amount_minor, program.base_points_per_unit, member.tier.multiplier, rules
+            data.amount_minor, program.base_points_per_unit, tier_of(member).multiplier, rules
         )
     # An offer redeemed with the purchase is what it earned, even when its points are none.
     if result.total == 0 and no_points_reason is None and not data.offer_code:
         no_points_reason = "amount_too_small"
-    purchase = Purchase(
-        member_id=member.id,
-        store_id=store.id,
-        channel=data.channel,
-        receipt_id=data.receipt_id,
-        amount_minor=data.amount_minor,
-        currency=program.currency,
-        occurred_at=occurred,
-        recorded_by=recorded_by,
-        # Known before the insert unless an offer adds to it: no update afterwards.
-        points_earned=result.total,
-        no_points_reason=no_points_reason,
-    )
-    db.session.add(purchase)
     try:
-        db.session.flush()
+        purchase = insert_row(
+            Purchase,
+            {
+                "public_id": new_id("pur"),
+                "member_id": member.id,
+                "store_id": store.id,
+                "channel": data.channel,
+                "receipt_id": data.receipt_id,
+                "amount_minor": data.amount_minor,
+                "currency": program.currency,
+                "occurred_at": occurred,
+                # Known before the insert unless an offer adds to it: no update afterwards.
+                "points_earned": result.total,
+                "points_reversed": 0,
+                "refunded_minor": 0,
+                "no_points_reason": no_points_reason,
+                "recorded_by": recorded_by,
+                "created_at": now,
+            },
+        )
     except IntegrityError:
         # The store's receipt id is unique: the transaction is lost, the caller rolls back.
         raise ApiError(409, "duplicate_receipt", "This receipt was already recorded.") from None

@@ -10,6 +10,10 @@ from app.idempotency import run_once
 from app.purchases import service
 from app.purchases.schemas import PurchaseResultSchema
 
+# Made once: a schema instance is reusable, and making one (with its nested schemas) copies all
+# its fields, on every purchase.
+_RESULT = PurchaseResultSchema()
+
 
 def record_once(
     actor: StoreActor, entry: service.PurchaseInput, key: str, payload: Any
@@ -19,6 +23,6 @@ def record_once(
 
     def action() -> tuple[dict, int]:
         recorded = service.record_purchase(actor.store, entry, actor.label)
-        return PurchaseResultSchema().dump(recorded), 201
+        return _RESULT.dump(recorded), 201
 
     return run_once(f"purchase:{actor.store.public_id}", key, payload, action)

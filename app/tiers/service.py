@@ -30,7 +30,7 @@ from app.ledger.models import LedgerEntry
 from app.ledger.service import lock_member, qualifying_points
 from app.members.models import Member
 from app.models_base import utcnow
-from app.program.service import get_program
+from app.program.service import program_settings
 from app.tiers.models import Tier
 
 settings_cache.watch(Tier)
@@ -58,6 +58,17 @@ def forget_cached_tiers() -> None:
     transaction_memo.current().pop(_MEMO, None)
 
 
+def tier_settings() -> tuple[settings_cache.Frozen, ...]:
+    """The tiers by rank to read (no ORM instances): the purchase path's."""
+    return settings_cache.cached(
+        "tiers.settings", lambda: tuple(settings_cache.Frozen(v) for v in _tier_values())
+    )
+
+
+def tier_of(member: Member) -> settings_cache.Frozen:
+    return next(t for t in tier_settings() if t.id == member.tier_id)
+
+
 def check_tier_codes(codes: list[str], field: str = "tiers") -> None:
     """A 422 naming the codes that are no tier of the program."""
     unknown = sorted(set(codes) - {t.code for t in all_tiers()})
@@ -80,7 +91,7 @@ def tier_for_points(points: int, tiers: list) -> Any:
 
 
 def window_start(now: datetime | None = None) -> datetime:
-    return (now or utcnow()) - timedelta(days=get_program().tier_window_days)
+    return (now or utcnow()) - timedelta(days=program_settings().tier_window_days)
 
 
 def _window_points(member_id: int) -> int:
@@ -96,7 +107,9 @@ def _sum_window(member: Member, since: datetime) -> int:
     return points
 
 
-def _move(member: Member, tier: Tier) -> None:
+def _move(member: Member, target: Any) -> None:
+    """Move the member to `target` (a tier, or its cached settings)."""
+    tier = next(t for t in all_tiers() if t.id == target.id)
     old = member.tier
     member.tier_id = tier.id
     member.tier = tier
@@ -117,12 +130,13 @@ def _move(member: Member, tier: Tier) -> None:
 def upgrade_if_qualified(member: Member) -> None:
     """Called after points that qualify were earned, with the member locked: the running
     total first, the window's sum only when the total reaches the next tier."""
-    tiers = all_tiers()
-    higher = [t for t in tiers if t.rank > member.tier.rank]
+    tiers = tier_settings()
+    rank = tier_of(member).rank
+    higher = [t for t in tiers if t.rank > rank]
     if not higher or member.tier_points < higher[0].threshold_points:
         return
     target = tier_for_points(_sum_window(member, window_start()), tiers)
-    if target.rank > member.tier.rank:
+    if target.rank > rank:
         _move(member, target)
 
 

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.members.models import Member
 from app.models_base import utcnow
+from challenges import live
 from challenges.common import earned_something, enabled
 from challenges.contests import boards
 from challenges.contests.models import LIVE, OPEN, Contest, ContestEntry, ContestStanding
@@ -32,6 +33,8 @@ EARNING_KINDS = frozenset({"earn", "bonus", "reverse"})
 
 
 def running(kind: str, now: datetime, **where: Any) -> list[Contest]:
+    if not live.may_be_running(kind, now, **where):
+        return []  # known from the settings cache: a purchase reads no contest
     stmt = select(Contest).where(
         Contest.kind == kind,
         Contest.status == OPEN,
@@ -43,6 +46,8 @@ def running(kind: str, now: datetime, **where: Any) -> list[Contest]:
 
 def taking_back(kind: str, now: datetime, **where: Any) -> list[Contest]:
     """Contests begun and not yet settled: what a refund reverses still leaves them."""
+    if not live.may_be_taking_back(kind, now, **where):
+        return []
     stmt = select(Contest).where(
         Contest.kind == kind, Contest.status.in_(LIVE), Contest.starts_at <= now
     )

@@ -29,6 +29,7 @@ from app.members.models import Member
 from app.models_base import utcnow
 from app.program.service import get_program
 from app.purchases.models import Purchase
+from challenges import live
 from challenges.badges import service as badges
 from challenges.common import default_language, earned_something, enabled
 from challenges.eligibility import is_eligible
@@ -52,8 +53,8 @@ CHALLENGE_REVERSED = "challenge.reversed"
 
 
 def on_purchase_recorded(payload: dict[str, Any]) -> None:
-    if not enabled():
-        return
+    if not enabled() or not live.any_challenge_for(PURCHASE_GOALS):
+        return  # known from the settings cache: a purchase reads no challenge
     challenges = list(
         db.session.scalars(
             select(Challenge).where(Challenge.active, Challenge.goal_kind.in_(PURCHASE_GOALS))

@@ -24,7 +24,14 @@ from app.rewards.models import Redemption, Reward
 from tests.conftest import make_app
 from tests.support import bearer, purchase, signup
 
-CORE_CHECKS = ["member_balances", "purchase_refunds", "reward_stock", "offer_claims", "award_keys"]
+CORE_CHECKS = [
+    "member_balances",
+    "purchase_refunds",
+    "reward_stock",
+    "offer_claims",
+    "award_keys",
+    "tier_points",
+]
 # The rules the games add to the check of an app that loads them (challenges.init_app).
 GAMES_CHECKS = ["challenge_rewards", "contest_prizes"]
 
@@ -107,7 +114,7 @@ def test_a_busy_ledger_is_healthy_over_http_and_in_the_cli(app, client, program,
     assert (body["healthy"], body["problems"]) == (True, [])
     # The core's five first, then the rules of the features this app loads (the games' among
     # them: the busy member also played).
-    assert body["checks"][:5] == CORE_CHECKS
+    assert body["checks"][: len(CORE_CHECKS)] == CORE_CHECKS
     assert set(GAMES_CHECKS) <= set(body["checks"][5:])
     result = app.test_cli_runner().invoke(args=["points", "check"])
     assert result.exit_code == 0, result.output
@@ -227,7 +234,7 @@ def test_a_feature_adds_its_own_rule_to_its_app_only(app, tmp_path, busy):
     register_check(app, "seats", seats)
     with app.app_context():
         report = checks.run_checks()
-    assert report.checks[:5] == CORE_CHECKS
+    assert report.checks[: len(CORE_CHECKS)] == CORE_CHECKS
     assert report.checks[-1] == "seats"
     assert [p.subject for p in report.problems] == ["evt_1"]
     # Another app in the same process has the rules of its own features only: none, the
