@@ -16,6 +16,7 @@ from referrals.codes.service import code_of
 from referrals.partners.service import create_partner
 from referrals.program.service import get_settings
 from referrals.referrals import service
+from referrals.state import enabled
 
 PARTNER_CODE = "ANNA10"
 
@@ -25,6 +26,8 @@ def _member(name: str) -> Member | None:
 
 
 def seed_demo() -> dict:
+    if not enabled():  # registered process-wide: not in an app without the package
+        return {}
     now = utcnow()
     create_partner(
         {

@@ -34,7 +34,10 @@ class FriendReferralSchema(StrictSchema):
     points = fields.Int(
         attribute="referrer_points",
         required=True,
-        metadata={"description": "The member's points for this friend (pending until rewarded)."},
+        metadata={
+            "description": "The member's points for this friend: 0 until the friend's first "
+            "purchase qualifies, then pending until `rewarded`."
+        },
     )
     reward_id = PublicId(
         Reward,

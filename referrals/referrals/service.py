@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from app import events
 from app.errors import ApiError
 from app.extensions import db
 from app.ledger.service import lock_member
+from app.members import facts
 from app.members.models import Member
 from app.models_base import utcnow
 from app.purchases.models import Purchase
@@ -29,6 +30,7 @@ from referrals.program.models import ReferralSettings
 from referrals.program.service import get_settings, hold
 from referrals.referrals import rewarding
 from referrals.referrals.models import Referral
+from referrals.state import enabled
 
 SELF_REFERRAL = ApiError(422, "self_referral", "This is your own referral code.")
 COUNTED = (rules.QUALIFIED, rules.REWARDED)
@@ -39,6 +41,8 @@ COUNTED = (rules.QUALIFIED, rules.REWARDED)
 
 def on_member_joined(payload: dict[str, Any]) -> None:
     """Every new member's email key, for the rule that an existing member is not referred."""
+    if not enabled():
+        return
     member = db.session.get(Member, payload["member_id"])  # in the session: no query
     codes.record_email_key(member.id, member.user.email)
 
@@ -82,10 +86,26 @@ def join(member: Member, raw_code: str) -> Referral:
 # -- qualifying ------------------------------------------------------------------------------
 
 
+# The member fact read with a purchase's lock (app.members.facts): whether the member is a
+# friend whose referral still waits for a first purchase.
+OPEN_REFERRAL_FACT = "open_referral"
+
+
+def has_open_referral():
+    return exists().where(Referral.friend_member_id == Member.id, Referral.status == rules.JOINED)
+
+
 def on_purchase_recorded(payload: dict[str, Any]) -> None:
-    """Cheap for everyone but a friend with an open referral: one lookup on a unique index.
-    The purchase holds the friend's member lock, so two tills' first purchases take turns and
-    the second finds the referral no longer open."""
+    """Cheap for everyone but a friend with an open referral: nothing when the purchase's
+    member lock read that there is none (the referral is made with the member, so that fact is
+    never wrong that way), else one lookup on a unique index. The purchase holds the friend's
+    member lock, so two tills' first purchases take turns and the second finds the referral no
+    longer open."""
+    if not enabled():
+        return
+    known = facts.known(payload["member_id"], OPEN_REFERRAL_FACT)
+    if known is not facts.UNKNOWN and not known:
+        return
     referral = db.session.scalar(
         select(Referral).where(
             Referral.friend_member_id == payload["member_id"], Referral.status == rules.JOINED
@@ -244,6 +264,8 @@ def settle_due(now: datetime | None = None, batch: int = 200) -> int:
 def on_purchase_refunded(payload: dict[str, Any]) -> None:
     """A refund that leaves the qualifying purchase below the minimum within the hold takes
     both sides' rewards back and rejects the referral. One indexed lookup per refund."""
+    if not enabled():
+        return
     referral = db.session.scalar(
         select(Referral).where(
             Referral.purchase_public_id == payload["purchase_id"],

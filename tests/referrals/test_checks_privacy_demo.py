@@ -184,3 +184,32 @@ def test_the_demo_has_a_partner_code_and_a_member_with_two_friends(app):
         ).all()
         assert fans == ["qualified"]
     assert problems(app) == []
+
+
+def test_an_app_without_the_package_runs_none_of_it(app, tmp_path):
+    """Its subscribers and demo part are process-wide; an app in the same process that did not
+    load the package (here: beside `app`, which did) must not run them."""
+    from app.members.models import Member
+    from app.seed import seed
+    from tests.conftest import make_app
+
+    (tmp_path / "bare").mkdir()
+    bare = make_app("sqlite", tmp_path / "bare", FEATURES=())
+    with bare.app_context():
+        assert seed() is not None
+        assert db.session.scalar(select(Partner)) is None
+        assert db.session.scalar(select(Referral)) is None
+        assert db.session.scalar(select(EmailKey)) is None
+        assert db.session.scalar(select(Member)) is not None
+    res = bare.test_client().post(
+        "/api/v1/auth/signup",
+        json={
+            "email": "anna@test.example",
+            "password": "member-password-1",
+            "name": "Anna",
+            "language": "en",
+            "referral_code": "ANNA10",
+        },
+    )
+    assert res.status_code == 422
+    assert res.get_json()["error"]["code"] == "referral_code_invalid"

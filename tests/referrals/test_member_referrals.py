@@ -354,3 +354,37 @@ def test_the_push_texts_are_in_every_language():
         for language in LANGUAGES:
             used, text = render(template, language, "en", {"points": 200})
             assert used == language and text.title and "{" not in text.body
+
+
+def _statements_of(fn) -> int:
+    from sqlalchemy import event
+
+    count = [0]
+
+    def seen(*_args, **_kwargs):
+        count[0] += 1
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return count[0]
+
+
+def test_a_purchase_of_a_member_without_an_open_referral_asks_nothing_more(app, client, program):
+    from app.ledger.service import lock_member_by_card
+    from referrals.referrals.service import on_purchase_recorded
+
+    regular = signup(client, "regular@test.example")
+    referrer = signup(client, "sam@test.example")
+    buddy = friend(client, code_of(client, referrer), "anna@test.example")
+    with app.app_context():
+        # The friend: the open referral, then the settings' minimum (the amount is below it).
+        for handle, expected in ((regular, 0), (buddy, 2)):
+            # What a purchase does first: the member's lock, with the member facts.
+            member = lock_member_by_card(handle.card_number)
+            payload = {"member_id": member.id, "amount_minor": 1, "purchase_id": "pur_x"}
+            assert _statements_of(lambda p=payload: on_purchase_recorded(p)) == expected
+            db.session.rollback()
