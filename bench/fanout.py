@@ -1,27 +1,37 @@
 """Fan-out: one campaign to N members through the real firebase-admin to a local fake FCM.
 
-For each way of sending it prints messages per second, from selecting the segment to the last
-request answered, beside FCM's default quota of 600,000 messages per minute (10,000/s) as a
-ratio. It also measures the fake alone (CPU per request in its own process) to show that the fake
-is not what limits the figures.
+Every figure is printed beside FCM's default quota of 600,000 messages per minute (10,000/s)
+and the fake's own capacity, measured in the same run:
 
-    .venv/bin/python bench/fanout.py                 # 100,000 members, every variant
-    .venv/bin/python bench/fanout.py -n 5000         # quicker
-    .venv/bin/python bench/fanout.py --variants async-100x1,threads-pool100
+1. the fake alone: a bare httpx HTTP/2 client drives it; the fake's CPU per request (its
+   capacity on one core) and the bare client's own CPU per request (what the HTTP/2 stack
+   firebase-admin runs on costs here, before firebase-admin or this app add anything);
+2. the bare sender: one process selects the segment (the app's own query), composes the pushes
+   and sends them with ``FcmSender`` (no delivery rows);
+3. the app pipeline in one process (the embedded default, no broker): the fan-out writes the
+   deliveries and their send jobs, and the outbox's jobs claim, send and record them;
+4. the production configuration: a Celery worker with 1, 2 and 4 prefork processes on Redis
+   runs the same pipeline (fan-out job, then the send jobs spread over the processes), with
+   each process's share of a core and how busy the machine was.
 
-Variants: ``threads-poolN`` is ``messaging.send_each`` (a thread per message) over a pool of N
-HTTP/1.1 connections: 10 is the requests default the library falls back to for any host but
-fcm.googleapis.com (firebase-admin-python issue 712), 100 is what 7.7.0 mounts for
-fcm.googleapis.com. ``async-K`` is ``send_each_async`` (HTTP/2, one connection) with K batches of
-500 in flight. The fake advertises 100 concurrent HTTP/2 streams, as Google's front ends
-commonly do.
+The bare sender and the pipeline take turns (``--repeat``, 2 by default) and the faster run of
+each is shown: on a shared machine a burst of other work then spoils one run, not the ratio.
+
+    .venv/bin/python bench/fanout.py                   # 30,000 members (4 to 10 minutes)
+    .venv/bin/python bench/fanout.py -n 100000         # the issue's size (three times that)
+    .venv/bin/python bench/fanout.py --workers 1,2 --variants async-100x1,threads-pool100
+
+Variants of the bare sender: ``threads-poolN`` is ``messaging.send_each`` (a thread per
+message) over a pool of N HTTP/1.1 connections: 10 is the requests default the library falls
+back to for any host but fcm.googleapis.com (firebase-admin-python issue 712), 100 is what
+7.7.0 mounts for fcm.googleapis.com. ``async-K`` is ``send_each_async`` (HTTP/2, one
+connection) with K batches of 500 in flight, ``async-BxK`` batches of B. The fake advertises
+100 concurrent HTTP/2 streams and 1 MiB flow-control windows, as Google's front ends do.
 
 The members live in a fresh PostgreSQL database (``--db-name``, dropped and made again; the
-server is BENCH_ADMIN_DSN's). Each variant's clock starts with the segment's real SQL query (the
-app's ``notifications.delivery.fanout.recipients``: the compiled segment rules joined to consent and
-active devices) and stops at the last answer. A last run, ``app pipeline``, sends a campaign
-through the app itself: the fan-out writes 100,000 deliveries and their send jobs, and the
-outbox's jobs (run in-process) claim, send and record them with the configured sender.
+server is BENCH_ADMIN_DSN's), the broker in BENCH_REDIS_URL (emptied). Client CPU is the
+user+system time of the sending processes divided by the messages; rates are messages per
+second from the campaign's send (the segment's query) to the last answer recorded.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import logging
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -57,6 +68,11 @@ from notifications.texts import PushText, localized  # noqa: E402
 from tests.fakes.fcm import FakeFcm  # noqa: E402
 
 FCM_QUOTA_PER_SECOND = 600_000 / 60  # FCM's default per-project send quota
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The issue's targets.
+MAX_CLIENT_CPU_MS = 0.35
+MIN_PIPELINE_RATIO = 0.8
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @dataclass(frozen=True)
@@ -68,9 +84,7 @@ class Variant:
     batch_size: int = 500
 
 
-DEFAULT_VARIANTS = (
-    "threads-pool10,threads-pool100,threads-pool500,async-500x1,async-100x1,async-100x2"
-)
+DEFAULT_VARIANTS = "async-100x1"
 VARIANT_RE = re.compile(r"^(?:threads-pool(\d+)(?:-b(\d+))?|async-(\d+)x(\d+))$")
 
 
@@ -112,19 +126,19 @@ ZONES = ("Europe/Helsinki", "Europe/Warsaw", "Asia/Manila", "Europe/London", "UT
 SEGMENT_RULES = {"tiers": ["silver", "gold"], "points_min": 10}
 
 
-def populate(n: int) -> dict:
+def populate(n: int) -> int:
     """``n`` members the segment selects (consenting, with a device; one device in ten known
-    only by a legacy token) and ``n // 10`` it must leave out; returns the campaign's handles."""
-    from sqlalchemy import insert, select
+    only by a legacy token) and ``n // 10`` it must leave out; returns the segment's id."""
+    from sqlalchemy import insert, select, text
 
     from app.auth.models import User
+    from app.consents.models import MARKETING_PUSH, ConsentRecord
     from app.extensions import db
     from app.members.models import Member
     from app.models_base import utcnow
     from app.seed import ensure_tiers
     from app.segments.models import Segment
     from app.tiers.models import Tier
-    from notifications.campaigns.models import Campaign
     from notifications.devices.models import Device
 
     ensure_tiers()
@@ -181,35 +195,30 @@ def populate(n: int) -> dict:
         )
     # The left-out tenth: half without consent, half outside the rules.
     consenting = [i for i in range(1, n + extra + 1) if i <= n or i % 2 == 0]
-    tables = [(User, users), (Member, members), (Device, devices)]
-    if "marketing_consent" in Member.__table__.c:
-        wanted = set(consenting)
-        for row in members:
-            row["marketing_consent"] = row["id"] in wanted
-    else:  # the consent is the member's newest consent record
-        from app.consents.models import MARKETING_PUSH, ConsentRecord
-
-        records = [
-            {
-                "public_id": f"cns_{i}",
-                "member_id": i,
-                "purpose": MARKETING_PUSH,
-                "granted": True,
-                "text_version": "1",
-                "channel": "signup",
-                "recorded_at": now,
-            }
-            for i in consenting
-        ]
-        tables.append((ConsentRecord, records))
+    # A member's marketing consent is the newest row of the consent record.
+    records = [
+        {
+            "public_id": f"cns_{i}",
+            "member_id": i,
+            "purpose": MARKETING_PUSH,
+            "granted": True,
+            "text_version": "1",
+            "channel": "signup",
+            "recorded_at": now,
+        }
+        for i in consenting
+    ]
+    tables = [(User, users), (Member, members), (Device, devices), (ConsentRecord, records)]
     for model, rows in tables:
         for start in range(0, len(rows), 10_000):
             db.session.execute(insert(model), rows[start : start + 10_000])
     segment = Segment(name="Bench audience", rules=SEGMENT_RULES)
     db.session.add(segment)
-    db.session.flush()
     db.session.commit()
-    return {"segment_id": segment.id, "campaign_model": Campaign}
+    # A database in service has its statistics; a fresh one gets them now.
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    return segment.id
 
 
 def new_campaign(segment_id: int, name: str):
@@ -308,7 +317,7 @@ def run_variant(variant: Variant, fake: FakeFcm, sa_path: Path, n: int, campaign
         fake_cpu0, own_cpu0 = cpu_seconds(fake.pid), time.process_time()
         started = time.perf_counter()
         pushes = compose(select_segment(campaign))
-        selected = time.perf_counter()
+        selected, compose_cpu = time.perf_counter(), time.process_time() - own_cpu0
         report = sender.send(pushes)
         finished = time.perf_counter()
         fake_cpu = cpu_seconds(fake.pid) - fake_cpu0
@@ -337,6 +346,7 @@ def run_variant(variant: Variant, fake: FakeFcm, sa_path: Path, n: int, campaign
         "client_cpu": round(own_cpu / elapsed, 2),
         # CPU per message stays comparable when other processes compete for the cores.
         "client_cpu_ms_per_msg": round(own_cpu / n * 1000, 3),
+        "send_cpu_ms_per_msg": round((own_cpu - compose_cpu) / n * 1000, 3),
         "fake_cpu": round(fake_cpu / elapsed, 2),
         "discarded_connections": discarded.count,
     }
@@ -351,8 +361,7 @@ async def _raw_load(fake: FakeFcm, token: str, n: int, in_flight: int) -> None:
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
     url = f"{fake.url}/v1/projects/{fake.project_id}/messages:send"
     verify = ssl.create_default_context(cafile=str(fake.materials.ca_file))
-    limits = httpx.Limits(max_connections=4)
-    async with httpx.AsyncClient(http2=True, verify=verify, limits=limits) as client:
+    async with httpx.AsyncClient(http2=True, verify=verify) as client:
         counter = iter(range(n))
 
         async def worker() -> None:
@@ -364,41 +373,55 @@ async def _raw_load(fake: FakeFcm, token: str, n: int, in_flight: int) -> None:
 
 
 def measure_fake(fake: FakeFcm, sa_path: Path, n: int) -> dict:
-    """The fake's own cost: CPU seconds it spends per request, under a bare httpx HTTP/2 load."""
+    """The fake's own cost (CPU per request in its process), and the bare HTTP/2 client's:
+    one connection, 100 requests in flight (the fake's stream limit), as FcmSender sends."""
     app = initialize(sa_path, name="bench-raw", endpoint=fake.url)
     token = app.credential.get_access_token().access_token
     firebase_admin.delete_app(app)
     before = fake.remote_stats()
-    fake_cpu0 = cpu_seconds(fake.pid)
+    fake_cpu0, own_cpu0 = cpu_seconds(fake.pid), time.process_time()
     started = time.perf_counter()
-    asyncio.run(_raw_load(fake, token, n, in_flight=200))
+    asyncio.run(_raw_load(fake, token, n, in_flight=100))
     elapsed = time.perf_counter() - started
     fake_cpu = cpu_seconds(fake.pid) - fake_cpu0
+    own_cpu = time.process_time() - own_cpu0
     served = fake.remote_stats().get("requests", 0) - before.get("requests", 0)
     return {
         "requests": served,
         "raw_client_req_per_s": round(served / elapsed),
+        "raw_client_cpu_ms_per_request": round(own_cpu / served * 1000, 3),
         "fake_cpu_ms_per_request": round(fake_cpu / served * 1000, 4),
         "fake_capacity_req_per_s": round(served / fake_cpu),
         "fake_cpu": round(fake_cpu / elapsed, 2),
     }
 
 
-def make_app(url: str, fake: FakeFcm, sa_path: Path):
+def app_settings(url: str, fake: FakeFcm, sa_path: Path) -> dict[str, str]:
+    """The app's settings for the bench, as environment variables (the workers') too."""
+    return {
+        "DATABASE_URL": url,
+        "FEATURES": "notifications",
+        "FIREBASE_CREDENTIALS_FILE": str(sa_path),
+        "FCM_ENDPOINT": fake.url,
+        # Every member now: the bench measures sending, not waiting for mornings.
+        "PUSH_QUIET_HOURS": "",
+        "PUSH_DAILY_CAP": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def make_app(settings: dict[str, str], broker: str | None = None):
     from app import create_app
     from app.extensions import db
 
+    config = {k: v for k, v in settings.items() if k != "DATABASE_URL"}
     app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
+        config
+        | {
+            "SQLALCHEMY_DATABASE_URI": settings["DATABASE_URL"],
             "FEATURES": ("notifications",),
-            "FIREBASE_CREDENTIALS_FILE": str(sa_path),
-            "FCM_ENDPOINT": fake.url,
-            # Every member now: the bench measures sending, not waiting for mornings.
-            "PUSH_QUIET_HOURS": "",
-            "PUSH_DAILY_CAP": "0",
-            "LOG_LEVEL": "WARNING",
-            "CELERY_BROKER_URL": None,  # the outbox's jobs run in this process
+            # Without a broker the outbox's jobs run in this process (the embedded default).
+            "CELERY_BROKER_URL": broker,
         }
     )
     with app.app_context():
@@ -406,120 +429,325 @@ def make_app(url: str, fake: FakeFcm, sa_path: Path):
     return app
 
 
-def run_pipeline(app, fake: FakeFcm, n: int, segment_id: int) -> dict:
-    """A campaign through the app: fan-out, deliveries, send jobs, results recorded."""
+def _warm_sender(campaign) -> None:
+    # As a running worker is: the access token and the HTTP/2 connection.
+    from notifications.state import current_sender
+
+    current_sender().send(compose(select_segment(campaign)[:10]))
+
+
+def _outcome(campaign_id: int) -> tuple[str, dict[str, int]]:
     from app.extensions import db
-    from notifications.campaigns.service import counts, request_send
-    from notifications.state import close_senders, current_sender
+    from notifications.campaigns.models import Campaign
+    from notifications.campaigns.service import counts
+
+    db.session.expire_all()
+    status = db.session.get(Campaign, campaign_id).status
+    tally = counts([campaign_id])[campaign_id]
+    db.session.commit()
+    return status, tally
+
+
+def run_pipeline(app, fake: FakeFcm, n: int, segment_id: int) -> dict:
+    """A campaign through the app in this process: fan-out, deliveries, send jobs, results."""
+    from app.extensions import db
+    from notifications.campaigns.service import request_send
+    from notifications.state import close_senders
 
     with app.app_context():
         campaign = new_campaign(segment_id, "pipeline")
+        _warm_sender(campaign)
         campaign.status = "draft"
         db.session.commit()
-        # Warm, as a running worker is: the access token and the HTTP/2 connection.
-        current_sender().send(compose(select_segment(campaign)[:10]))
         before = fake.remote_stats()
-        own_cpu0 = time.process_time()
+        own_cpu0, fake_cpu0 = time.process_time(), cpu_seconds(fake.pid)
         started = time.perf_counter()
         request_send(campaign)  # eager: the fan-out and every send job run now
         finished = time.perf_counter()
         own_cpu = time.process_time() - own_cpu0
+        fake_cpu = cpu_seconds(fake.pid) - fake_cpu0
         after = fake.remote_stats()
-        tally = counts([campaign.id])[campaign.id]
+        _, tally = _outcome(campaign.id)
     close_senders()
     elapsed = finished - started
-    rate = n / elapsed
     return {
-        "variant": "app pipeline",
+        "variant": "app pipeline, 1 process",
         "messages": n,
         "sent": tally["sent"],
         "arrived": after.get("requests", 0) - before.get("requests", 0),
         "total_s": round(elapsed, 2),
-        "msgs_per_s": round(rate),
-        "ratio_to_quota": round(rate / FCM_QUOTA_PER_SECOND, 3),
+        "msgs_per_s": round(n / elapsed),
+        "ratio_to_quota": round(n / elapsed / FCM_QUOTA_PER_SECOND, 3),
         "client_cpu": round(own_cpu / elapsed, 2),
+        "client_cpu_ms_per_msg": round(own_cpu / n * 1000, 3),
+        "fake_cpu": round(fake_cpu / elapsed, 2),
     }
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of the process and of each descendant, by pid."""
+    found = {}
+    for each in process_tree(pid):
+        try:
+            found[each] = cpu_seconds(each)
+        except OSError:  # a child that just ended
+            continue
+    return found
+
+
+def _wait_until_idle(pid: int, size: int, timeout: float = 90.0) -> None:
+    """Until the worker's pool is up and done importing the app: its CPU stands still."""
+    deadline = time.monotonic() + timeout
+    while len(process_tree(pid)) < size + 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    last = sum(tree_cpu_seconds(pid).values())
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = sum(tree_cpu_seconds(pid).values())
+        if now - last < 0.05:
+            return
+        last = now
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def run_workers(app, settings: dict[str, str], fake: FakeFcm, n: int, segment_id: int, size: int):
+    """The same campaign through a Celery worker of ``size`` prefork processes on Redis."""
+    import redis
+
+    from app.extensions import db
+    from notifications.campaigns.service import request_send
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = os.environ | settings | {"CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL}
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wsgi:celery",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={size}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_until_idle(worker.pid, size)
+        with app.app_context():
+            campaign = new_campaign(segment_id, f"workers-{size}")
+            campaign.status = "draft"
+            db.session.commit()
+            before = fake.remote_stats()
+            cpu0, fake_cpu0, busy0 = (
+                tree_cpu_seconds(worker.pid),
+                cpu_seconds(fake.pid),
+                machine_busy(),
+            )
+            started = time.perf_counter()
+            request_send(campaign)  # the fan-out job goes to the broker
+            while True:
+                status, tally = _outcome(campaign.id)
+                if status == "sent" and tally["pending"] == 0 and tally["scheduled"] == 0:
+                    break
+                if time.perf_counter() - started > 900:
+                    raise RuntimeError(f"{size} workers: not done after 15 minutes: {tally}")
+                time.sleep(0.25)
+            elapsed = time.perf_counter() - started
+            cpu_by_pid = tree_cpu_seconds(worker.pid)
+            spent = {pid: cpu - cpu0.get(pid, 0.0) for pid, cpu in cpu_by_pid.items()}
+            cpu = sum(spent.values())
+            # What each pool process did: a burst that spread keeps them all busy.
+            pool = [v / elapsed for p, v in spent.items() if p != worker.pid]
+            shares = sorted(pool, reverse=True)
+            fake_cpu = cpu_seconds(fake.pid) - fake_cpu0
+            busy1 = machine_busy()
+            after = fake.remote_stats()
+    finally:
+        worker.terminate()
+        try:
+            out, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            out, _ = worker.communicate()
+    if b"Traceback" in out:
+        raise RuntimeError(out.decode()[-3000:])
+    return {
+        "variant": f"celery, {size} process{'es' if size > 1 else ''}",
+        "workers": size,
+        "messages": n,
+        "sent": tally["sent"],
+        "arrived": after.get("requests", 0) - before.get("requests", 0),
+        "total_s": round(elapsed, 2),
+        "msgs_per_s": round(n / elapsed),
+        "ratio_to_quota": round(n / elapsed / FCM_QUOTA_PER_SECOND, 3),
+        "client_cpu": round(cpu / elapsed, 2),
+        "client_cpu_ms_per_msg": round(cpu / n * 1000, 3),
+        "fake_cpu": round(fake_cpu / elapsed, 2),
+        "machine_busy": round((busy1[0] - busy0[0]) / (busy1[1] - busy0[1]), 2),
+        "process_cpu": [round(share, 2) for share in shares],
+    }
+
+
+def _row(r: dict, note: str = "") -> str:
+    return (
+        f"{r['variant']:<26}{r['msgs_per_s']:>9,}{r['ratio_to_quota']:>9.3f}{r['total_s']:>9.1f}"
+        f"{r['sent']:>9,}{r['client_cpu']:>12.0%}{r['client_cpu_ms_per_msg']:>12.3f}"
+        f"{r['fake_cpu']:>10.0%}  {note}"
+    )
+
+
+def _check(r: dict, n: int) -> None:
+    if r["sent"] != n or r["arrived"] != n:
+        print(f"  !! {r['variant']}: sent {r['sent']}, fake saw {r['arrived']} of {n}")
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "NOT MET"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--members", type=int, default=100_000)
+    parser.add_argument("-n", "--members", type=int, default=30_000)
     parser.add_argument("--variants", default=DEFAULT_VARIANTS)
+    parser.add_argument("--workers", default="1,2,4", help="Celery processes per run; '' skips")
     parser.add_argument("--db-name", default="fanout_bench", help="dropped and made again")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs of the bare sender and the pipeline, best kept"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     chosen = [parse_variant(name) for name in args.variants.split(",")] if args.variants else []
+    sizes = [int(w) for w in args.workers.split(",")] if args.workers else []
     n = args.members
 
     print(
         f"fan-out to {n:,} members; python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; firebase-admin {firebase_admin.__version__}"
+        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), load average "
+        f"{os.getloadavg()[0]:.1f} at start; firebase-admin {firebase_admin.__version__}, "
+        f"httpx {httpx.__version__}"
     )
     print(f"limit: FCM default quota 600,000/min = {FCM_QUOTA_PER_SECOND:,.0f} msgs/s")
     url = fresh_database(args.db_name)
     with FakeFcm("loyalty-bench", record=False, in_process=True) as fake:
         os.environ.update(fake.client_env())
         sa_path = fake.write_service_account(fake.materials.directory / "sa.json")
-        app = make_app(url, fake, sa_path)
+        settings = app_settings(url, fake, sa_path)
+        app = make_app(settings)
         with app.app_context():
             started = time.perf_counter()
-            handles = populate(n)
+            segment_id = populate(n)
             print(
                 f"PostgreSQL {args.db_name}: {n + n // 10:,} members made in "
                 f"{time.perf_counter() - started:.1f}s; segment {SEGMENT_RULES}"
             )
-            campaign_id = new_campaign(handles["segment_id"], "bench").id
-        fake_figures = measure_fake(fake, sa_path, min(n, 20_000))
-        rows = []
-        for variant in chosen:
-            with app.app_context():
-                rows.append(run_variant(variant, fake, sa_path, n, campaign_in(campaign_id)))
-        pipeline = run_pipeline(app, fake, n, handles["segment_id"])
+            campaign_id = new_campaign(segment_id, "bench").id
+        fake_figures = measure_fake(fake, sa_path, min(n, 10_000))
+        # The sender and the pipeline take turns, and the faster of each one's runs counts:
+        # a burst of other work on the machine then spoils one run, not the comparison.
+        tries: dict[str, list[dict]] = {}
+        for _ in range(args.repeat):
+            for variant in chosen:
+                with app.app_context():
+                    run = run_variant(variant, fake, sa_path, n, campaign_in(campaign_id))
+                tries.setdefault(variant.name, []).append(run)
+            tries.setdefault("pipeline", []).append(run_pipeline(app, fake, n, segment_id))
+        fastest = {name: max(runs, key=lambda r: r["msgs_per_s"]) for name, runs in tries.items()}
+        pipeline = fastest.pop("pipeline")
+        rows = list(fastest.values())
+        scaled = []
+        if sizes:
+            broker_app = make_app(settings, broker=REDIS_URL)
+            for size in sizes:
+                scaled.append(run_workers(broker_app, settings, fake, n, segment_id, size))
 
     print()
     print(
         f"fake FCM alone: {fake_figures['fake_cpu_ms_per_request']} ms CPU per request, "
-        f"so ~{fake_figures['fake_capacity_req_per_s']:,} requests/s on one core "
-        f"(a bare httpx HTTP/2 client drove it at {fake_figures['raw_client_req_per_s']:,}/s, "
-        f"fake at {fake_figures['fake_cpu']:.0%} of a core)"
+        f"so ~{fake_figures['fake_capacity_req_per_s']:,} requests/s on one core. A bare httpx "
+        f"HTTP/2 client (one connection, 100 in flight) drove it at "
+        f"{fake_figures['raw_client_req_per_s']:,}/s for "
+        f"{fake_figures['raw_client_cpu_ms_per_request']} ms of its own CPU per request: the "
+        "HTTP/2 stack's cost here, before firebase-admin or the app add theirs"
     )
     print()
-    header = (
-        f"{'variant':<22}{'msgs/s':>9}{'x quota':>9}{'select s':>10}{'send s':>9}"
-        f"{'ok':>9}{'client cpu':>12}{'ms cpu/msg':>12}{'fake cpu':>10}{'discarded conns':>17}"
+    if args.repeat > 1:
+        print(f"bare sender and pipeline: the best of {args.repeat} runs each, taking turns")
+    print(
+        f"{'variant':<26}{'msgs/s':>9}{'x quota':>9}{'total s':>9}{'sent':>9}"
+        f"{'client cpu':>12}{'ms cpu/msg':>12}{'fake cpu':>10}"
     )
-    print(header)
     for r in rows:
-        print(
-            f"{r['variant']:<22}{r['msgs_per_s']:>9,}{r['ratio_to_quota']:>9.3f}"
-            f"{r['select_s']:>10.2f}{r['send_s']:>9.2f}{r['answered_ok']:>9,}"
-            f"{r['client_cpu']:>12.0%}{r['client_cpu_ms_per_msg']:>12.3f}{r['fake_cpu']:>10.0%}"
-            f"{r['discarded_connections']:>17,}"
-        )
-        if r["sent"] != n or r["arrived"] != n:
-            print(f"  !! {r['variant']}: sent {r['sent']}, fake saw {r['arrived']} of {n}")
-    print(
-        f"{'app pipeline':<22}{pipeline['msgs_per_s']:>9,}{pipeline['ratio_to_quota']:>9.3f}"
-        f"{'':>10}{pipeline['total_s']:>9.2f}{pipeline['sent']:>9,}{pipeline['client_cpu']:>12.0%}"
-        "   (fan-out + deliveries + send jobs through the app, async-100x1)"
-    )
-    if pipeline["sent"] != n or pipeline["arrived"] != n:
-        print(f"  !! pipeline: sent {pipeline['sent']}, fake saw {pipeline['arrived']} of {n}")
-    if not rows:
-        return
-    best = max(rows, key=lambda r: r["msgs_per_s"])
-    slowest_fake_headroom = fake_figures["fake_capacity_req_per_s"] / best["msgs_per_s"]
+        print(_row(r, f"(bare sender; sending alone {r['send_cpu_ms_per_msg']:.3f} ms/msg)"))
+        _check(r, n)
+    print(_row(pipeline, "(fan-out + deliveries + send jobs, embedded)"))
+    _check(pipeline, n)
+    for r in scaled:
+        each = "/".join(f"{share:.0%}" for share in r["process_cpu"])
+        print(_row(r, f"(each process {each} of a core; machine {r['machine_busy']:.0%} busy)"))
+        _check(r, n)
+
     print()
-    print(
-        f"fastest: {best['variant']} at {best['msgs_per_s']:,} msgs/s = "
-        f"{best['ratio_to_quota']:.3f} of FCM's quota; the fake could serve "
-        f"{slowest_fake_headroom:.1f}x that"
-    )
+    print(f"targets ({n:,} messages):")
+    best = max(rows, key=lambda r: r["msgs_per_s"]) if rows else None
+    if best is not None:
+        print(
+            f"  client CPU <= {MAX_CLIENT_CPU_MS} ms a message: bare sender "
+            f"{best['client_cpu_ms_per_msg']:.3f}, app pipeline "
+            f"{pipeline['client_cpu_ms_per_msg']:.3f} "
+            f"(the bare HTTP/2 client alone: {fake_figures['raw_client_cpu_ms_per_request']:.3f})"
+            f": {verdict(pipeline['client_cpu_ms_per_msg'] <= MAX_CLIENT_CPU_MS)}"
+        )
+        ratio = pipeline["msgs_per_s"] / best["msgs_per_s"]
+        print(
+            f"  pipeline >= {MIN_PIPELINE_RATIO} of the bare sender: {pipeline['msgs_per_s']:,} / "
+            f"{best['msgs_per_s']:,} = {ratio:.2f}: {verdict(ratio >= MIN_PIPELINE_RATIO)}"
+        )
+        headroom = fake_figures["fake_capacity_req_per_s"] / best["msgs_per_s"]
+        print(f"  the fake could serve {headroom:.1f}x the bare sender's rate")
+    if scaled:
+        base = scaled[0]["msgs_per_s"]
+        steps = ", ".join(f"{r['workers']}: {r['msgs_per_s'] / base:.2f}x" for r in scaled)
+        print(f"  scaling with worker processes (vs {scaled[0]['workers']}): {steps}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
-                {"fake": fake_figures, "variants": rows, "pipeline": pipeline, "n": n}, indent=2
+                {
+                    "fake": fake_figures,
+                    "variants": rows,
+                    "pipeline": pipeline,
+                    "workers": scaled,
+                    "n": n,
+                },
+                indent=2,
             )
         )
 

@@ -14,12 +14,14 @@ One folder per domain, in the core's shape:
 Pure rules sit beside them in modules of their own: ``pacing`` (quiet hours, daily cap),
 ``texts`` (language choice, templates) and ``messages`` (the transactional texts). Shared:
 ``settings`` (from app.config), ``state`` (the app's sender), ``metrics``, ``tables`` (every
-table in one import) and ``demo``.
+table in one import), ``privacy`` (the package's part of a member's export, erasure and
+retention) and ``demo``.
 
 How it plugs in: the core never imports this package. ``init_app`` reads the settings, loads
 the tables and the background jobs (outbox handlers, beat tasks), registers the blueprints
 through ``app.register_blueprint`` (so the OpenAPI document and its error shape are the
-core's), subscribes to the core's events and adds its part of the demo.
+core's), subscribes to the core's events (and tells the member lock what they need to know),
+and adds its parts of the demo and of the members' data.
 """
 
 from __future__ import annotations

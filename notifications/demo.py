@@ -16,7 +16,7 @@ from notifications.campaigns.models import Campaign
 from notifications.campaigns.service import counts
 from notifications.delivery.fanout import fan_out
 from notifications.delivery.models import Delivery
-from notifications.delivery.service import send_deliveries
+from notifications.delivery.send_jobs import send_deliveries
 from notifications.devices.models import Device
 from notifications.sending.sender import LoggingSender
 from notifications.state import enabled

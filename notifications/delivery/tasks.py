@@ -6,7 +6,7 @@ from typing import Any
 
 from app import outbox
 from app.extensions import celery
-from notifications.delivery import fanout, service
+from notifications.delivery import fanout, send_jobs, service
 
 SWEEP_TASK = "notifications.sweep"
 
@@ -18,7 +18,7 @@ def fanout_job(payload: dict[str, Any]) -> None:
 
 @outbox.handler(service.SEND_TOPIC)
 def send_job(payload: dict[str, Any]) -> None:
-    service.send_deliveries(payload["ids"])
+    send_jobs.send_deliveries(payload["ids"])
 
 
 @celery.task(name=SWEEP_TASK, ignore_result=True)

@@ -23,7 +23,7 @@ from notifications.sending.outcomes import (
     SendReport,
     classify,
 )
-from notifications.sending.push import Push, build_message
+from notifications.sending.push import Push, build_messages
 from notifications.sending.sender import utcnow
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class FcmSender:
                 else:
                     live.append((index, push))
             # Built afresh on each attempt so that a retried offer's TTL still ends with it.
-            messages = [build_message(push, now) for _, push in live]
+            messages = build_messages([push for _, push in live], now)
             verdicts = self._send_messages(messages)
             again = []
             for (index, push), verdict in zip(live, verdicts, strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from firebase_admin import messaging
@@ -81,6 +81,24 @@ def build_message(push: Push, now: dt.datetime) -> messaging.Message:
     (``apns-collapse-id``, ``apns-expiration`` as UNIX seconds). The data payload carries the deep
     link and the delivery id, so the app can open the right screen and report the open.
     """
+    return build_messages([push], now)[0]
+
+
+def build_messages(pushes: Sequence[Push], now: dt.datetime) -> list[messaging.Message]:
+    """``build_message`` for each push, in order."""
+    # firebase-admin 7.x deprecates Message.token in favour of fid, but FCM still delivers to
+    # registration tokens and app versions that predate fid reporting only have one. Sending to
+    # them is deliberate, so this one warning (and nothing broader) is silenced here; the report
+    # counts these sends so their decline can be watched and the path removed. The filter is
+    # set once for a whole batch: set for each message, it cost more than building them all.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"Message\.token is deprecated", category=DeprecationWarning
+        )
+        return [_message(push, now) for push in pushes]
+
+
+def _message(push: Push, now: dt.datetime) -> messaging.Message:
     ttl = push.time_to_live(now)
     if ttl is not None and ttl.total_seconds() < 1:
         raise ValueError(f"push {push.delivery_id} expired at {push.expires_at}")
@@ -98,12 +116,4 @@ def build_message(push: Push, now: dt.datetime) -> messaging.Message:
     }
     if push.fid:
         return messaging.Message(fid=push.fid, **fields)
-    # firebase-admin 7.x deprecates Message.token in favour of fid, but FCM still delivers to
-    # registration tokens and app versions that predate fid reporting only have one. Sending to
-    # them is deliberate, so this one warning (and nothing broader) is silenced here; the report
-    # counts these sends so their decline can be watched and the path removed.
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r"Message\.token is deprecated", category=DeprecationWarning
-        )
-        return messaging.Message(token=push.token, **fields)
+    return messaging.Message(token=push.token, **fields)

@@ -24,7 +24,8 @@ from app.program.service import get_program
 from app.tiers.models import Tier
 from notifications import messages, settings
 from notifications.delivery.models import Delivery
-from notifications.delivery.service import enqueue_send, insert_deliveries, send_deliveries
+from notifications.delivery.send_jobs import send_deliveries
+from notifications.delivery.service import enqueue_send, insert_deliveries
 from notifications.devices.models import Device
 from notifications.pacing import member_zone, quiet_hours_end
 from notifications.transactional.models import NotificationPreference

@@ -54,8 +54,7 @@ def register_facts(app: Flask) -> None:
 def _nobody_to_tell(member_id: int) -> bool:
     """Known from the member's lock that no device wants the push: no job to write. (Unknown:
     the job is written and decides when it runs, as it always does.)"""
-    wants = facts.known(member_id, POINTS_PUSH_FACT)
-    return wants is not facts.UNKNOWN and not wants
+    return facts.known_false(member_id, POINTS_PUSH_FACT)
 
 
 def on_points_changed(payload: dict[str, Any]) -> None:

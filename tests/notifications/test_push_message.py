@@ -9,7 +9,7 @@ import warnings
 import pytest
 from firebase_admin import messaging
 
-from notifications.sending.push import MAX_TTL, Push, build_message
+from notifications.sending.push import MAX_TTL, Push, build_message, build_messages
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -89,6 +89,17 @@ def test_legacy_token_is_targeted_without_a_deprecation_warning() -> None:
         body = encoded(build_message(push(fid=None, token="legacy-token"), NOW))
     assert body["token"] == "legacy-token"
     assert "fid" not in body
+    assert [w for w in caught if issubclass(w.category, DeprecationWarning)] == []
+
+
+def test_a_batch_of_fids_and_tokens_is_built_in_order_without_a_deprecation_warning() -> None:
+    pushes = [push(delivery_id=f"ntf_{i}", fid=None, token=f"tok-{i}") for i in range(3)]
+    pushes.insert(1, push(delivery_id="ntf_fid", fid="fid-1"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bodies = [encoded(m) for m in build_messages(pushes, NOW)]
+    assert [b.get("token") or b.get("fid") for b in bodies] == ["tok-0", "fid-1", "tok-1", "tok-2"]
+    assert [b["data"]["delivery_id"] for b in bodies] == [p.delivery_id for p in pushes]
     assert [w for w in caught if issubclass(w.category, DeprecationWarning)] == []
 
 
