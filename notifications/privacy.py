@@ -20,6 +20,8 @@ from marshmallow import fields, validate
 from sqlalchemy import case, delete, func, select, update
 
 from app.extensions import db
+from app.holdout import rules as holdout_rules
+from app.holdout import service as holdout
 from app.members.models import Member
 from app.privacy.erasure import register_erasure_part
 from app.privacy.export import register_export_part
@@ -140,6 +142,8 @@ def archive_campaign_counts(now: datetime) -> int:
 
 
 def register(app: Flask) -> None:
+    # The core's export lists a member's holdout groups; it names campaigns through this.
+    holdout.register_subject(holdout_rules.CAMPAIGN, Campaign)
     register_export_part(
         app, "push_devices", DeviceSchema, _devices, description="App installations."
     )

@@ -15,6 +15,23 @@ from app.holdout import rules
 from app.holdout.models import HoldoutAssignment
 from app.models_base import utcnow
 
+# subject kind -> the model whose rows are the subjects (their public ids for the export). The
+# core's offers are here; the notifications package adds its campaigns (the core never imports it).
+_SUBJECT_MODELS: dict[str, type] = {}
+
+
+def register_subject(kind: str, model: type) -> None:
+    if kind not in rules.SUBJECT_KINDS:
+        raise ValueError(f"unknown holdout subject kind {kind!r}")
+    _SUBJECT_MODELS[kind] = model
+
+
+def subject_public_id(assignment: HoldoutAssignment) -> str | None:
+    """The subject's public id, or None when no loaded package knows its kind."""
+    model = _SUBJECT_MODELS.get(assignment.subject_kind)
+    row = db.session.get(model, assignment.subject_id) if model is not None else None
+    return row.public_id if row is not None else None
+
 
 def salt() -> bytes:
     """HOLDOUT_SALT, or one derived from SECRET_KEY when it is unset (then rotating the secret

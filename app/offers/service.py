@@ -29,6 +29,8 @@ _BENEFIT_NEEDS = {
     "discount": "discount_percent",
 }
 
+holdout.register_subject(holdout_rules.OFFER, Offer)
+
 
 def check_offer(offer: Offer) -> None:
     """The whole offer, as it will be saved, must make sense: checked on create and on change."""

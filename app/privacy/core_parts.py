@@ -14,6 +14,7 @@ from app.auth.sessions import revoke_all
 from app.consents import service as consents
 from app.consents.schemas import ConsentRecordSchema, ConsentStateSchema
 from app.extensions import db
+from app.holdout.models import HoldoutAssignment
 from app.ledger.models import LedgerEntry
 from app.ledger.service import forfeit_all
 from app.mail import TOPIC as MAIL_TOPIC
@@ -25,6 +26,7 @@ from app.privacy.export import register_export_part
 from app.privacy.models import Erasure
 from app.privacy.schemas import (
     CardExportSchema,
+    HoldoutGroupExportSchema,
     LedgerEntryExportSchema,
     OfferClaimExportSchema,
     ProfileExportSchema,
@@ -84,6 +86,14 @@ def _claims(member: Member) -> Iterator[OfferClaim]:
     )
 
 
+def _holdout_groups(member: Member) -> Iterator[HoldoutAssignment]:
+    return _stream(
+        select(HoldoutAssignment)
+        .where(HoldoutAssignment.member_id == member.id)
+        .order_by(HoldoutAssignment.assigned_at, HoldoutAssignment.subject_kind)
+    )
+
+
 def _sessions(member: Member) -> Iterator[AuthSession]:
     return _stream(
         select(AuthSession).where(AuthSession.user_id == member.user_id).order_by(AuthSession.id)
@@ -113,6 +123,13 @@ def _register_export(app: Flask) -> None:
         ("refunds", RefundExportSchema, _refunds, True, "Refunds of those purchases."),
         ("redemptions", RedemptionExportSchema, _redemptions, True, "Rewards redeemed or won."),
         ("offer_claims", OfferClaimExportSchema, _claims, True, "Offers claimed."),
+        (
+            "holdout_groups",
+            HoldoutGroupExportSchema,
+            _holdout_groups,
+            True,
+            "The groups drawn for measuring campaigns and offers: held out or treated.",
+        ),
         ("sessions", SessionExportSchema, _sessions, True, "Logins, without their secrets."),
     )
     for name, schema, read, many, description in parts:

@@ -2,12 +2,14 @@
 
 from marshmallow import fields, validate
 
+from app.holdout.rules import SUBJECT_KINDS
+from app.holdout.service import subject_public_id
 from app.members.cardnumber import formatted
 from app.members.models import Member
 from app.offers.models import Offer
 from app.purchases.models import Purchase
 from app.rewards.models import Reward
-from app.schemas import PublicId, StrictSchema, money
+from app.schemas import PublicId, StrictSchema, computed, money
 from app.stores.models import Store
 
 
@@ -87,6 +89,16 @@ class OfferClaimExportSchema(StrictSchema):
     claimed_at = fields.DateTime(required=True)
     redeemed_at = fields.DateTime(required=True, allow_none=True)
     purchase_id = PublicId(Purchase, required=True, allow_none=True)
+
+
+class HoldoutGroupExportSchema(StrictSchema):
+    """The group the member was drawn into for a campaign's or an offer's measurement: held out
+    (not sent, not offered) or treated."""
+
+    subject_kind = fields.Str(required=True, validate=validate.OneOf(SUBJECT_KINDS))
+    subject_id = computed(subject_public_id, "string", required=True, allow_none=True)
+    held_out = fields.Bool(required=True)
+    assigned_at = fields.DateTime(required=True)
 
 
 class SessionExportSchema(StrictSchema):

@@ -16,6 +16,7 @@ from app import outbox
 from app.extensions import db
 from app.ledger.service import integrity_problems, release_due
 from app.models_base import utcnow
+from app.offers.service import record_holdouts
 from app.privacy.export import export_parts
 from tests.challenges import games as games_helpers
 from tests.passes.device import Device, WalletPass
@@ -94,6 +95,22 @@ def busy(full_app, client, program):
         headers=member.headers | {"Idempotency-Key": uuid.uuid4().hex},
     )
     assert res.status_code == 201, res.get_json()
+    # An offer measured with a holdout: the member's group is recorded at its start.
+    measured = client.post(
+        "/api/v1/admin/offers",
+        json={
+            "title": {"en": "Measured"},
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(hours=1)).isoformat(),
+            "benefit": "gift_points",
+            "points": 10,
+            "holdout_percent": 50,
+        },
+        headers=admin,
+    )
+    assert measured.status_code == 201, measured.get_json()
+    with full_app.app_context():
+        assert record_holdouts(now + timedelta(seconds=1)) == 1
     phone = Device(client, "device-phone-privacy", PUSH_TOKEN)
     mine = WalletPass.from_pkpass(
         client.get("/api/v1/me/passes/apple", headers=member.headers).data

@@ -7,6 +7,7 @@ import json
 import uuid
 
 from openapi_schema_validator import OAS30Validator
+from sqlalchemy import select
 
 from app.privacy.export import export_parts, register_export_part
 from app.schemas import StrictSchema
@@ -22,6 +23,7 @@ CORE_PARTS = [
     "refunds",
     "redemptions",
     "offer_claims",
+    "holdout_groups",
     "sessions",
 ]
 
@@ -63,6 +65,46 @@ def test_the_member_gets_every_core_part_streamed_and_as_documented(app, client,
     }
     assert len(body["consent_history"]) == 4
     assert body["sessions"] and "current_refresh_jti" not in body["sessions"][0]
+    errors = list(OAS30Validator(_documented(client, "/api/v1/me/export")).iter_errors(body))
+    assert errors == [], [e.message for e in errors]
+
+
+def test_the_export_names_the_groups_the_member_was_drawn_into(app, client, program):
+    """An offer's holdout groups are recorded at its start: the member's group (held out or
+    not, whichever the draw said) is data held about them, named by the offer's public id."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.holdout import rules
+    from app.holdout.service import is_held_out
+    from app.members.models import Member
+    from app.models_base import utcnow
+    from app.offers.models import Offer
+    from app.offers.service import record_holdouts
+
+    member = signup(client, "drawn@test.example")
+    now = utcnow()
+    offer = client.post(
+        "/api/v1/admin/offers",
+        json={
+            "title": {"en": "Measured"},
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(days=1)).isoformat(),
+            "benefit": "gift_points",
+            "points": 10,
+            "holdout_percent": 50,
+        },
+        headers=bearer(program.admin_token),
+    ).get_json()
+    with app.app_context():
+        assert record_holdouts(now + timedelta(seconds=1)) == 1
+        row = db.session.scalar(select(Offer).where(Offer.public_id == offer["id"]))
+        mem = db.session.scalar(select(Member).where(Member.public_id == member.id))
+        drawn = is_held_out(rules.OFFER, row.id, mem.id, 50)
+    body = json.loads(client.get("/api/v1/me/export", headers=member.headers).get_data(True))
+    (group,) = body["holdout_groups"]
+    assert (group["subject_kind"], group["subject_id"]) == ("offer", offer["id"])
+    assert group["held_out"] is drawn
     errors = list(OAS30Validator(_documented(client, "/api/v1/me/export")).iter_errors(body))
     assert errors == [], [e.message for e in errors]
 
