@@ -1,16 +1,18 @@
-"""The dashboard's figures: the points liability, the members, the activity of the last days
-and the latest campaigns.
+"""The dashboard's figures: the points liability, the members, the activity of the last days,
+the latest campaigns and, when the analytics package is loaded, what its reports say the program
+owes and returns.
 
-The analytics package (`analytics/`, when FEATURES names it) is where reports belong: when it
-offers a liability, members or activity report, `_analytics_report` is the one place to read
-it from, and these queries of the core's tables are what the dashboard falls back to. They read
-only; nothing here is a rule of the program.
+The live figures (today's liability, members, the last days) are read from the core's tables:
+the analytics reports are summed nightly, through yesterday. The money figures (the value owed,
+breakage, cost against spend per month) are the analytics reports themselves, through the same
+services as `/api/v1/admin/analytics/*`. Nothing here is a rule of the program.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -45,6 +47,27 @@ class Members:
 
 
 @dataclass(frozen=True)
+class Month:
+    month: date
+    net_spend: Decimal
+    cost_total: Decimal | None
+    cost_share: Decimal | None
+
+
+@dataclass(frozen=True)
+class Returns:
+    """What the analytics reports say: the value of the points owed, the breakage expected of
+    them, and per month the members' net spend against the program's cost."""
+
+    summed_through: date | None
+    currency: str
+    value_outstanding: Decimal | None
+    breakage_rate: Decimal | None
+    breakage_value: Decimal | None
+    months: list[Month]
+
+
+@dataclass(frozen=True)
 class Day:
     day: date
     purchases: int
@@ -52,20 +75,7 @@ class Day:
     points_redeemed: int
 
 
-def _analytics_report(name: str) -> Any | None:
-    """The analytics package's report of this name, when that package is on and has one.
-
-    The place to plug analytics' services in: today the package has no report the dashboard
-    can read, so this answers None and the dashboard computes its few figures itself."""
-    if "analytics" not in current_app.config["FEATURES"]:
-        return None
-    return None
-
-
 def liability() -> Liability:
-    report = _analytics_report("liability")
-    if report is not None:  # pragma: no cover - see _analytics_report
-        return report
     row = db.session.execute(
         select(
             func.coalesce(func.sum(Member.points_available), 0),
@@ -77,9 +87,6 @@ def liability() -> Liability:
 
 
 def members(now: datetime | None = None) -> Members:
-    report = _analytics_report("members")
-    if report is not None:  # pragma: no cover - see _analytics_report
-        return report
     now = now or utcnow()
     active = Member.ended_at.is_(None)
     total = db.session.scalar(select(func.count()).select_from(Member).where(active)) or 0
@@ -102,9 +109,6 @@ def members(now: datetime | None = None) -> Members:
 
 def activity(days: int = ACTIVITY_DAYS, now: datetime | None = None) -> list[Day]:
     """Per day (UTC) of the last `days`: purchases, points earned by them, points redeemed."""
-    report = _analytics_report("activity")
-    if report is not None:  # pragma: no cover - see _analytics_report
-        return report
     today = (now or utcnow()).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time()).replace(tzinfo=(now or utcnow()).tzinfo)
@@ -153,3 +157,26 @@ def latest_campaigns(limit: int = 5) -> list[tuple[Any, dict]] | None:
     latest = campaigns.latest_campaigns()[:limit]
     counts = campaigns.counts([c.id for c in latest])
     return [(c, counts[c.id]) for c in latest]
+
+
+def returns() -> Returns | None:
+    """The liability and return reports of the analytics package; None when it is not loaded."""
+    if "analytics" not in current_app.config["FEATURES"]:
+        return None
+    from analytics.reports.filters import Filters
+    from analytics.reports.liability import liability as owed
+    from analytics.reports.roi import roi
+
+    everything = Filters()
+    debt, back = owed(everything), roi(everything)
+    return Returns(
+        summed_through=debt["summed_through"],
+        currency=debt["currency"],
+        value_outstanding=debt["value_outstanding"],
+        breakage_rate=debt["breakage"]["rate"],
+        breakage_value=debt["breakage"]["value"],
+        months=[
+            Month(m["month"], m["net_spend"], m["cost_total"], m["cost_share_of_net_spend"])
+            for m in back["months"]
+        ],
+    )

@@ -1,5 +1,5 @@
-"""The dashboard: liability, members, activity and the latest campaigns, each chart with its
-table."""
+"""The dashboard: liability, members, activity, the latest campaigns and (with analytics) what
+the program owes and returns, each chart with its table."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def index():
     members = figures.members()
     days = figures.activity()
     labels = [format_date(d.day, "d.M.") for d in days]
+    returns = figures.returns()
+    month_labels = [format_date(m.month, "M/yy") for m in returns.months] if returns else []
     return page(
         "console/dashboard/index.html",
         title=_l("Dashboard"),
@@ -38,4 +40,11 @@ def index():
             list(zip(labels, [d.points_earned for d in days], strict=True))
         ),
         campaigns=figures.latest_campaigns(),
+        returns=returns,
+        month_labels=month_labels,
+        spend_chart=charts.bar_chart(
+            list(zip(month_labels, [float(m.net_spend) for m in returns.months], strict=True))
+        )
+        if returns
+        else None,
     )

@@ -65,6 +65,43 @@ def test_the_dashboard_counts_todays_purchases_and_the_liability(client, program
     assert today[-1] == ("1", "42")  # the last row is today: one purchase, 42 points
 
 
+def test_the_dashboard_shows_the_analytics_reports_once_they_are_summed(
+    app, client, program, tmp_path
+):
+    """The money figures are the analytics reports themselves (the same services as the API),
+    shown once the nightly job has summed a day; before that the panel says so."""
+    from datetime import timedelta
+
+    from analytics.aggregates import job
+    from app.models_base import utcnow
+    from console.dashboard import figures
+    from tests.conftest import make_app
+
+    member = signup(client)
+    assert _buy(client, program, member.card_number, "42.00").status_code == 201
+    login(client, *ADMIN)
+    assert 'id="returns-not-summed"' in client.get("/console/dashboard/").text
+    with app.app_context():
+        job.run(now=utcnow() + timedelta(days=1))  # today is then a closed day
+    api = bearer(program.admin_token)
+    owed = client.get("/api/v1/admin/analytics/liability", headers=api).get_json()
+    back = client.get("/api/v1/admin/analytics/roi", headers=api).get_json()
+    page = client.get("/console/dashboard/").text
+    assert owed["value_outstanding"] is not None and owed["currency"] == "EUR"
+    assert f'id="value-outstanding">{owed["value_outstanding"]} EUR<' in page
+    assert f'id="breakage-value">{owed["breakage"]["value"]} EUR<' in page
+    assert 'aria-labelledby="chart-spend-t chart-spend-d"' in page
+    # The month of the purchase: its net spend, and the program's cost, as the report has them.
+    month = back["months"][-1]
+    assert month["net_spend"] == "42.00"
+    assert f'<td class="num">{month["net_spend"]}</td>' in page
+    # An app without the analytics package has no such panel.
+    (tmp_path / "bare").mkdir()
+    bare = make_app("sqlite", tmp_path / "bare", FEATURES=("console",))
+    with bare.test_request_context():
+        assert figures.returns() is None
+
+
 def test_wrong_password_is_refused_like_the_api(client, program):
     res = login(client, ADMIN[0], "not-the-password")
     assert res.status_code == 401
