@@ -128,9 +128,12 @@ def test_an_admin_adjusts_points_creates_an_offer_and_sends_a_campaign(live, bro
 
         # Find a member as one types (htmx), open her page.
         page.get_by_role("link", name="Members").first.click()
+        # Typed before the page's load event, the input would reach no htmx handler yet.
+        page.wait_for_url("**/console/members/", wait_until="load")
         page.get_by_label("Email, name or card number").fill("Aino")
         page.get_by_role("link", name="Aino Virtanen").click()
         expect(page.get_by_role("heading", name="Aino Virtanen", level=1)).to_be_visible()
+        page.wait_for_load_state("load")  # htmx takes over the adjust form once loaded
         before = int(page.locator("#member-available").inner_text())
 
         page.get_by_label("Points (negative to take away)").fill("50")
@@ -204,6 +207,7 @@ def test_staff_record_a_purchase_and_confirm_a_code_once_on_a_tablet(live, brows
     try:
         _login(page, base, "staff@example.com")
         expect(page.get_by_role("heading", name=re.compile("Till"))).to_be_visible()
+        page.wait_for_load_state("load")  # htmx takes over the till's forms once loaded
         page.get_by_label("Card number").fill(card)
         page.get_by_role("button", name="Find card").click()
         expect(page.locator("#till-card-face")).to_contain_text("Jan Kowalski")
