@@ -22,6 +22,9 @@ EXTENSION = "notifications"
 
 _lock = threading.Lock()
 _shared: dict[tuple, FcmSender] = {}
+# Moved on by close_senders: an app that kept a sender from before then asks again instead of
+# sending through a closed one (whose firebase-admin app is deleted).
+_generation = 0
 
 
 def install(app: Flask) -> None:
@@ -38,7 +41,9 @@ def current_sender() -> PushSender:
     """The app's sender: FcmSender with credentials (one per process and account), else a
     LoggingSender of the app's own. Tests may put any PushSender in the app's extension."""
     state = current_app.extensions[EXTENSION]
-    if state.get("sender") is None:
+    # A sender put there by hand (tests) has no generation: it is kept.
+    if state.get("sender") is None or state.get("generation", _generation) != _generation:
+        state["generation"] = _generation
         env = settings.sender_environment(current_app.config)
         if not env["FIREBASE_CREDENTIALS_FILE"]:
             state["sender"] = LoggingSender()
@@ -56,9 +61,11 @@ def current_sender() -> PushSender:
 
 def close_senders() -> None:
     """Close the process's FCM senders and their firebase-admin apps (tests, shutdown)."""
+    global _generation
     with _lock:
         senders = list(_shared.values())
         _shared.clear()
+        _generation += 1
     for sender in senders:
         sender.close()
         with contextlib.suppress(ValueError):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from notifications.devices.models import Device
-from notifications.sending.outcomes import SendReport
+from notifications.sending.outcomes import Outcome, SendReport
 from notifications.sending.push import Push
 from notifications.state import EXTENSION, current_sender
 from tests.fakes.fcm import FakeFcm
@@ -291,3 +291,25 @@ def test_two_jobs_sending_the_same_deliveries_in_several_batches_send_each_once(
     assert Counter(m["fid"] for m in fake_fcm.delivered) == dict.fromkeys(phones, 1)
     assert Counter(d.status for d in deliveries(app)) == {"sent": 7}
     assert {d.attempts for d in deliveries(app)} == {1}
+
+
+def test_an_app_asks_for_a_new_sender_after_the_process_closed_its_senders(
+    make_push_app, fake_fcm
+) -> None:
+    """close_senders (shutdown, a test's teardown, the fan-out bench between runs) closes the
+    process's FCM senders and deletes their firebase-admin apps; an app that had kept one must
+    not send through it afterwards."""
+    from notifications.sending.fcm import FcmSender
+    from notifications.state import close_senders
+
+    app = make_push_app()
+    with app.app_context():
+        first = current_sender()
+        assert isinstance(first, FcmSender)
+        close_senders()
+        second = current_sender()
+        assert second is not first
+        push = Push(delivery_id="dlv_again", title="Hi", body="Again", deep_link="", fid="fid-x")
+        report = second.send([push])
+    assert [r.outcome for r in report.results] == [Outcome.SENT]
+    assert [r.message["fid"] for r in fake_fcm.requests][-1:] == ["fid-x"]
