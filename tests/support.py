@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from app.extensions import db
 
@@ -150,3 +151,20 @@ def celery_worker(env: dict[str, str], queue: str | None = None) -> Iterator[Non
             worker.kill()
             out, _ = worker.communicate()
     assert b"Traceback" not in out, out.decode()[-3000:]
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine sends inside the block, white space folded."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -13,30 +13,20 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.extensions import db
 from challenges.contests import settle
 from challenges.contests.models import Contest
 from tests.challenges.games import make_challenge, make_contest, make_quiz, now, right_answers
-from tests.support import bearer, purchase, seed_program, signup
+from tests.support import bearer, purchase, seed_program, signup, statements
 
 pytestmark = pytest.mark.postgres
 
 
 def _statements(app: Flask, call: Callable[[], object]) -> list[str]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(app) as seen:
         call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return seen
 
 

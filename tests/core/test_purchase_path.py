@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from app import settings_cache
 from app.extensions import db
@@ -28,28 +26,12 @@ from app.purchases.models import Purchase
 from app.tiers.models import Tier
 from app.tiers.service import evaluate_all
 from tests.conftest import make_app
-from tests.support import bearer, purchase, signup
+from tests.support import bearer, purchase, signup, statements
 
 MAX_STATEMENTS = 8
 HISTORY = 3000
 # Tables whose size grows with a member's history: a purchase may write them, never read them.
 HISTORY_TABLES = ("ledger_entries", "point_lots", "purchases", "refunds")
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _reads_history(statement: str) -> bool:

@@ -357,20 +357,13 @@ def test_the_push_texts_are_in_every_language():
 
 
 def _statements_of(fn) -> int:
-    from sqlalchemy import event
+    from flask import current_app
 
-    count = [0]
+    from tests.support import statements
 
-    def seen(*_args, **_kwargs):
-        count[0] += 1
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements(current_app._get_current_object()) as seen:
         fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    return count[0]
+    return len(seen)
 
 
 def test_a_purchase_of_a_member_without_an_open_referral_asks_nothing_more(app, client, program):
