@@ -103,8 +103,7 @@ def on_purchase_recorded(payload: dict[str, Any]) -> None:
     longer open."""
     if not enabled():
         return
-    known = facts.known(payload["member_id"], OPEN_REFERRAL_FACT)
-    if known is not facts.UNKNOWN and not known:
+    if facts.known_false(payload["member_id"], OPEN_REFERRAL_FACT):
         return
     referral = db.session.scalar(
         select(Referral).where(
