@@ -82,6 +82,9 @@ class Config:
     # The rate limiter shares Redis with the workers when there is one; memory otherwise.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: each worker goes on limiting in its own memory (and looks for Redis again now
+    # and then) rather than answering every limited request with a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
     # Failed logins per account (the email as typed, known or not): past it the account is locked
     # for the rest of the window, with the same answer for every email.

@@ -6,6 +6,7 @@ from celery import Task
 from celery.schedules import crontab
 from flask import Flask
 
+from app import outbox
 from app.extensions import celery
 
 
@@ -51,3 +52,4 @@ def init_celery(app: Flask) -> None:
     if amqp is not None:
         amqp._producer_pool = None
     app.extensions["celery"] = celery
+    outbox.resume_broker()

@@ -9,10 +9,12 @@ behind). A job is claimed before it runs so that two workers never run it at onc
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from kombu.exceptions import OperationalError as BrokerUnreachable
 from sqlalchemy import JSON, Index, String, Text, or_, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +35,11 @@ LEASE = timedelta(minutes=5)
 # send jobs: seconds of FCM calls each) spreads over every worker instead of queueing behind
 # the first one that claimed them all, while a claim still serves several short jobs.
 CLAIM_BATCH = 5
+# After the broker could not be reached, requests stop asking it for this long: each attempt
+# costs the request the client's connection retries (about 0.6 s with Redis), and the sweep
+# (app.jobs, every 30 s) runs the committed jobs in any case.
+BROKER_PAUSE_SECONDS = 5.0
+_broker_paused_until = 0.0
 
 
 class RetryLater(Exception):
@@ -128,7 +135,29 @@ def _kick_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     if session.info.pop(_KICK_KEY, False):
-        dispatch_outbox.delay()
+        kick()
+
+
+def kick(countdown: float | None = None) -> bool:
+    """Ask a worker to run the due jobs (after `countdown` seconds); False when the broker
+    could not be reached. The jobs are committed before anyone asks, so an unreachable broker
+    only delays them until the sweep: the request that wrote them still answers."""
+    global _broker_paused_until
+    if time.monotonic() < _broker_paused_until:
+        return False
+    try:
+        dispatch_outbox.apply_async(countdown=countdown)
+    except BrokerUnreachable as exc:
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        log.warning("outbox: the broker is unreachable, the sweep will run the jobs: %s", exc)
+        return False
+    return True
+
+
+def resume_broker() -> None:
+    """Ask the broker again from the next kick (a newly configured broker)."""
+    global _broker_paused_until
+    _broker_paused_until = 0.0
 
 
 @sa_event.listens_for(Session, "after_rollback")
@@ -246,7 +275,7 @@ def _ask_for_help() -> None:
     """More jobs may be due than this dispatcher took: with a broker, one more dispatch task
     lets an idle worker take the next batch (one that finds nothing costs a query)."""
     if not celery.conf.task_always_eager:
-        dispatch_outbox.delay()
+        kick()
 
 
 @celery.task(name="outbox.dispatch", ignore_result=True)

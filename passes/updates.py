@@ -89,7 +89,7 @@ def _kick_when_due(session: Session) -> None:
     """Jobs written with a delay are not due at commit: ask for a dispatch when they are."""
     delay = session.info.pop(DELAYED_KICK_KEY, None)
     if delay and not celery.conf.task_always_eager:
-        outbox.dispatch_outbox.apply_async(countdown=delay + 0.5)
+        outbox.kick(countdown=delay + 0.5)
 
 
 @sa_event.listens_for(Session, "after_rollback")
