@@ -78,7 +78,7 @@ _AUTH_ERRORS = {
 _EVERY_OPERATION = {422: ("invalid_characters",)}
 _IDEMPOTENCY_ERRORS = {
     400: ("idempotency_key_required", "idempotency_key_invalid"),
-    409: ("idempotency_key_reused",),
+    409: ("idempotency_key_reused", "idempotency_in_progress"),
 }
 # What the guards themselves refuse beyond the token: an ended membership, an inactive store.
 _GUARD_ERRORS = {("member",): {409: ("membership_ended",)}, ("staff",): {409: ("store_inactive",)}}
@@ -183,6 +183,8 @@ class ContractPlugin(BasePlugin):
             if auth is not None:
                 add(_AUTH_ERRORS)
                 add(_GUARD_ERRORS.get(auth["roles"], {}))
+                if API_KEY in auth["schemes"]:
+                    add({401: ("invalid_api_key",)})
                 operation["security"] = [{scheme: []} for scheme in auth["schemes"]]
                 if auth["roles"]:
                     note = "Roles: " + ", ".join(auth["roles"]) + "."

@@ -5,6 +5,7 @@ from app.admin.schemas import ProgramSchema, TierSchema
 from app.auth.guards import admin_required
 from app.ledger.checks import run_checks
 from app.ledger.schemas import LedgerCheckSchema
+from app.openapi import errors
 from app.program.service import get_program
 from app.tiers.service import all_tiers
 
@@ -38,6 +39,8 @@ def tiers():
 @blp.route("/tiers", methods=["POST"])
 @admin_required
 @blp.arguments(TierSchema)
+@errors(409, "tier_conflict")
+@errors(422, "tier_order_invalid")
 @blp.response(201, TierSchema)
 def create_tier(data):
     return service.create_tier(data)
@@ -46,6 +49,8 @@ def create_tier(data):
 @blp.route("/tiers/<code>", methods=["PATCH"])
 @admin_required
 @blp.arguments(TierSchema(partial=True))
+@errors(409, "tier_conflict")
+@errors(422, "tier_order_invalid")
 @blp.response(200, TierSchema)
 def patch_tier(changes, code):
     return service.update_tier(service.tier_by_code(code), changes)

@@ -95,6 +95,7 @@ def create_api_key(data):
 
 @blp.route("/api-keys/<key_id>", methods=["DELETE"])
 @admin_required
+@errors(404, "api_key_not_found")
 @blp.response(200, ApiKeySchema)
 def revoke_api_key(key_id):
     audit.record("api_key.revoke", by_public_id(ApiKey, key_id, "api_key"), schema=_KEY_AUDIT)

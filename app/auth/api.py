@@ -76,7 +76,7 @@ def login(data):
 
 
 @blp.route("/refresh", methods=["POST"])
-@errors(401, *SESSION_ERRORS)
+@errors(401, *SESSION_ERRORS, "refresh_token_reused")
 @blp.response(200, TokensSchema)
 def refresh():
     """Send the refresh token as the bearer token; it is replaced by a new one."""
