@@ -66,8 +66,10 @@ def signup(data):
 def login(data):
     """Unknown email, wrong password, a deactivated login and an ended membership get the same
     answer. After `LOGIN_ACCOUNT_LIMIT` failures for one email the account is locked for the
-    rest of the window: a 429 `rate_limited` with `Retry-After`, the same for every email."""
+    rest of the window: a 429 `rate_limited` with `Retry-After`, the same for every email. A
+    successful login starts the count again."""
     user, tokens = service.login(data["email"], data["password"])
+    throttle.forget_failures()
     return {
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,

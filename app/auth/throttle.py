@@ -13,6 +13,7 @@ from collections.abc import Callable
 from flask import Response, current_app, request
 
 from app.auth.guards import current_user
+from app.extensions import limiter
 
 # One bucket for an account's failed logins and its failed password changes.
 ACCOUNT_SCOPE = "account-failures"
@@ -37,6 +38,15 @@ def _body_email() -> str:
 def account_bucket(email: str) -> str:
     """The account limit's key for an email as typed (the console's login form uses it)."""
     return _bucket("account", email)
+
+
+def forget_failures() -> None:
+    """A login that succeeded starts the account's count of failures again: a member who
+    mistyped twice this morning is not locked by one more typo this afternoon. The count is
+    the one this request's limit checked, under the identifiers the limiter gave it."""
+    for applied in limiter.current_limits:
+        if ACCOUNT_SCOPE in applied.request_args:
+            applied.limiter.clear(applied.limit, *applied.request_args)
 
 
 def account_of_body() -> str:

@@ -74,6 +74,7 @@ def login():
                 status = 403
             else:
                 security.start(user, session_id)
+                throttle.forget_failures()
                 return redirect(safe_next(form.next.data, _landing(user.role)))
     elif request.method == "POST":
         status = 422

@@ -109,6 +109,14 @@ def test_wrong_password_is_refused_like_the_api(client, program):
     assert client.get("/console/dashboard/").status_code == 302
 
 
+def test_a_console_login_starts_the_count_of_failures_again(client, program, app):
+    app.config["LOGIN_ACCOUNT_LIMIT"] = "3 per 15 minutes"
+    passwords = ("typo-1", "typo-2", ADMIN[1], "typo-3", "typo-4", ADMIN[1])
+    codes = [login(client, ADMIN[0], password).status_code for password in passwords]
+    # 302: logged in, sent on to the dashboard. Without the reset the last one is a 429.
+    assert codes == [401, 401, 302, 401, 401, 302]
+
+
 def test_a_member_cannot_log_into_the_console(client, program, app):
     member = signup(client, "someone@test.example")
     res = login(client, "someone@test.example", "member-password-1")

@@ -70,6 +70,21 @@ def test_successful_logins_do_not_count(locking_app, program):
     ] * 6
 
 
+def test_a_successful_login_starts_the_count_of_failures_again(locking_app, program):
+    client = locking_app.test_client()
+    signup(client, "typo@test.example")
+    codes = [
+        _login(client, " Typo@test.example", password).status_code
+        for password in ("typo-1", "typo-2", PASSWORD, "typo-3", "typo-4", PASSWORD)
+    ]
+    # Without the reset the fourth failure would have been the third in the window: locked.
+    assert codes == [401, 401, 200, 401, 401, 200]
+    # Three failures after the last success still lock the account.
+    codes = [_login(client, "typo@test.example", f"again-{i}").status_code for i in range(3)]
+    assert codes == [401, 401, 401]
+    assert _login(client, "typo@test.example", PASSWORD).status_code == 429
+
+
 def test_signups_are_limited_per_address(app, program):
     app.config["SIGNUP_RATE_LIMIT"] = "2 per hour"
     client = app.test_client()
