@@ -12,7 +12,9 @@ What it runs, one after the other on a fresh database:
    and the pass jobs (members with an Apple and a Google pass) go through that worker;
 3. the embedded default: the same without a broker (jobs run in the request, after commit);
 4. history: one client, purchases for new members interleaved with purchases for members with
-   3,000 earlier purchases each (tier qualification must not cost more with the history).
+   3,000 earlier purchases each (tier qualification must not cost more with the history);
+5. the framework's floor: `GET /healthz` (no database) from the same clients on the same
+   gunicorn, what Flask and gunicorn alone cost a request here.
 
 The app is served through bench/earn_wsgi.py, which counts the SQL statements (and the
 BEGIN/COMMIT round trips) each request sends and returns them in headers; server CPU is the
@@ -258,6 +260,35 @@ def run_http(port: int, key: str, cards: list[str], clients: int, seconds: float
     return run
 
 
+def run_probe(port: int, clients: int, seconds: float) -> Run:
+    """`GET /healthz` as fast as the clients can: the rate and latency of a request that asks
+    the database nothing."""
+    run = Run(seconds)
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            conn.request("GET", "/healthz")
+            res = conn.getresponse()
+            res.read()
+            if res.status != 200:
+                raise SystemExit(f"/healthz answered {res.status}")
+            mine.append(time.perf_counter() - t0)
+        with lock:
+            run.latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return run
+
+
 RAW_PURCHASE = """
 WITH m AS (
   SELECT id FROM members WHERE card_number = %(card)s FOR NO KEY UPDATE
@@ -428,6 +459,13 @@ class Servers:
     def celery_pids(self) -> list[int]:
         return [self.worker.pid] if self.broker else []
 
+    def probe(self, clients: int, seconds: float) -> Run:
+        pids = self.worker_pids()
+        before = cpu_seconds(pids)
+        run = run_probe(self.port, clients, seconds)
+        run.cpu_seconds = cpu_seconds(pids) - before
+        return run
+
     def measure(self, key: str, cards: list[str], clients: int, seconds: float) -> Run:
         run_http(self.port, key, cards, clients, 1.5)  # warm-up: connections, caches
         pids, celery = self.worker_pids(), self.celery_pids()
@@ -540,6 +578,7 @@ def main() -> None:
                 setup.history_cards,
                 args.history_rounds,
             )
+            floor = servers.probe(args.clients, min(args.seconds, 5.0))
         with Servers(embedded, args.workers, args.threads, broker=False) as servers:
             emb = servers.measure(setup.api_key, setup.cards, args.clients, args.seconds)
     finally:
@@ -561,6 +600,15 @@ def main() -> None:
     )
     ok_prod = report("HTTP, Redis + Celery", prod, raw)
     report("HTTP, embedded (no broker)", emb, raw)
+    floor_cpu = floor.cpu_seconds * 1000 / len(floor.latencies)
+    print(
+        f"{'GET /healthz (the floor)':26} {floor.rate:7.1f}/s  p50 {floor.pct(50):6.1f} ms"
+        f"  p99 {floor.pct(99):6.1f} ms  ratio {floor.rate / raw.rate:.2f}"
+    )
+    print(
+        f"{'':26} server CPU {floor_cpu:.2f} ms a request: a purchase costs"
+        f" {prod.cpu_seconds * 1000 / len(prod.latencies) / floor_cpu:.1f} of it"
+    )
     # The median: a worker's first purchase also loads the settings cache (a connection the
     # load run did not reach may open on a worker that served nothing yet).
     plain_statements = statistics.median(plain.statements)
