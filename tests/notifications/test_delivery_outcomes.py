@@ -209,58 +209,22 @@ class Slow:
         pass
 
 
-def test_two_jobs_holding_the_same_deliveries_at_once_send_them_once(
-    client, program, app, fake_fcm
+@pytest.mark.parametrize(
+    ("batch_size", "members"),
+    [pytest.param("100", 3, id="one-batch"), pytest.param("2", 7, id="several-batches")],
+)
+def test_two_jobs_sending_the_same_deliveries_at_once_send_each_once(
+    make_push_app, fake_fcm, batch_size: str, members: int
 ) -> None:
+    # With several batches per job, on PostgreSQL a job claims its next batch while the previous
+    # one is with FCM, each batch in its own transaction; the other job must still skip them.
     from notifications.delivery.fanout import fan_out
     from notifications.delivery.send_jobs import send_deliveries
 
-    for _ in range(3):
-        member_with_device(client)
-    campaign = make_campaign(client, program)
-    celery_conf = app.extensions["celery"].conf
-    celery_conf.task_always_eager = False  # the fan-out's own send job is held back
-    try:
-        send_campaign(client, program, campaign["id"])
-        with app.app_context():
-            fan_out(1)
-    finally:
-        celery_conf.task_always_eager = True
-    ids = [d.id for d in deliveries(app)]
-    with app.app_context():
-        app.extensions[EXTENSION]["sender"] = Slow(current_sender())
-    errors: list[BaseException] = []
-
-    def job() -> None:
-        try:
-            with app.app_context():
-                send_deliveries(ids)
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=job) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
-    assert len(fake_fcm.delivered) == 3
-    assert Counter(d.status for d in deliveries(app)) == {"sent": 3}
-    assert {d.attempts for d in deliveries(app)} == {1}
-
-
-def test_two_jobs_sending_the_same_deliveries_in_several_batches_send_each_once(
-    make_push_app, fake_fcm
-) -> None:
-    # Several batches per job: on PostgreSQL a job claims its next batch while the previous one
-    # is with FCM, each batch in its own transaction; the other job must still skip them.
-    from notifications.delivery.fanout import fan_out
-    from notifications.delivery.send_jobs import send_deliveries
-
-    app = make_push_app(FCM_BATCH_SIZE="2")
+    app = make_push_app(FCM_BATCH_SIZE=batch_size)
     client = app.test_client()
     program = seed_program(app)
-    phones = [member_with_device(client)[1]["fid"] for _ in range(7)]
+    phones = [member_with_device(client)[1]["fid"] for _ in range(members)]
     campaign = make_campaign(client, program)
     celery_conf = app.extensions["celery"].conf
     celery_conf.task_always_eager = False  # the fan-out's own send job is held back
@@ -289,7 +253,7 @@ def test_two_jobs_sending_the_same_deliveries_in_several_batches_send_each_once(
         thread.join(60)
     assert errors == []
     assert Counter(m["fid"] for m in fake_fcm.delivered) == dict.fromkeys(phones, 1)
-    assert Counter(d.status for d in deliveries(app)) == {"sent": 7}
+    assert Counter(d.status for d in deliveries(app)) == {"sent": members}
     assert {d.attempts for d in deliveries(app)} == {1}
 
 
