@@ -8,8 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models_base import UTCDateTime, created_at_column, public_id_column
 
-# forfeit: what an erased member still had (app.privacy), taken in one entry.
-KINDS = ("earn", "bonus", "release", "redeem", "reverse", "expire", "adjust", "forfeit")
+# forfeit: what an erased member still had (app.privacy), taken in one entry; refund: points
+# paid for something the program gave back (community's event seats).
+KINDS = ("earn", "bonus", "release", "redeem", "reverse", "expire", "adjust", "forfeit", "refund")
 
 
 class LedgerEntry(db.Model):
