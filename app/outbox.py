@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import celery, db
 from app.models_base import UTCDateTime, created_at_column, utcnow
+from app.ops.logs import current_request_id, request_id_of_job
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class OutboxJob(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request that wrote the job (or wrote the job that wrote it): its log lines carry it.
+    request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -107,6 +110,7 @@ def enqueue(
         "status": "pending",
         "attempts": 0,
         "available_at": utcnow() + timedelta(seconds=delay_seconds),
+        "request_id": current_request_id(),
         "created_at": utcnow(),
     }
     session = db.session
@@ -202,6 +206,11 @@ def claim(limit: int = 100) -> list[OutboxJob]:
 
 
 def run_job(job: OutboxJob) -> str:
+    with request_id_of_job(job.request_id):
+        return _run(job)
+
+
+def _run(job: OutboxJob) -> str:
     fn = _handlers.get(job.topic)
     session = db.session
     try:

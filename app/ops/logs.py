@@ -14,6 +14,9 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,10 +49,27 @@ def request_id_for(incoming: str | None, trusted: bool) -> str:
     return new_request_id()
 
 
+# Outside a request: the id of the request whose job is running (app.outbox sets it).
+_job_request_id: ContextVar[str | None] = ContextVar("job_request_id", default=None)
+
+
 def current_request_id() -> str | None:
-    if not has_request_context():
-        return None
-    return g.get("request_id")
+    if has_request_context():
+        found = g.get("request_id")
+        if found:
+            return found
+    return _job_request_id.get()
+
+
+@contextmanager
+def request_id_of_job(request_id: str | None) -> Iterator[None]:
+    """Log lines (and jobs written) in the block carry the id of the request that wrote the
+    job being run; nothing changes inside a request, whose own id wins."""
+    token = _job_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _job_request_id.reset(token)
 
 
 def redact(text: str) -> str:

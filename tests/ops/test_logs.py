@@ -182,3 +182,46 @@ def test_the_access_message_is_escaped_for_any_handler(client, caplog):
     client.get("/no/such/page%0aFORGED")
     (record,) = [r for r in caplog.records if r.name == "app.access"]
     assert "\n" not in record.getMessage() and "\\x0aFORGED" in record.getMessage()
+
+
+def test_a_job_run_by_a_worker_logs_the_id_of_the_request_that_wrote_it(json_app, capsys):
+    from app import outbox
+
+    program = seed_program(json_app)
+    client = json_app.test_client()
+    member = signup(client)
+    res = client.post(
+        "/api/v1/me/devices",
+        json={"platform": "android", "fid": "fid-logged", "app_version": "2.4.0"},
+        headers=member.headers,
+    )
+    assert res.status_code == 201, res.get_json()
+    celery_conf = json_app.extensions["celery"].conf
+    celery_conf.task_always_eager = False  # the points push waits for a worker
+    try:
+        bought = purchase(client, program, member.card_number, "10.00")
+    finally:
+        celery_conf.task_always_eager = True
+    assert bought.status_code == 201, bought.get_json()
+    request_id = bought.headers["X-Request-ID"]
+    with json_app.app_context():
+        (job,) = db.session.scalars(select(outbox.OutboxJob)).all()
+        assert (job.topic, job.status, job.request_id) == (
+            "push.transactional",
+            "pending",
+            request_id,
+        )
+    capsys.readouterr()
+
+    with json_app.app_context():  # a worker: no request around the job
+        assert outbox.dispatch() == 1
+    lines = json_lines(capsys.readouterr().err)
+    pushed = [line for line in lines if line["logger"].startswith("notifications.")]
+    assert pushed, lines
+    assert {line["request_id"] for line in pushed} == {request_id}
+    # After the job, lines are the worker's own again.
+    logging.getLogger("app.test").warning("between jobs")
+    (after,) = [
+        line for line in json_lines(capsys.readouterr().err) if line["message"] == "between jobs"
+    ]
+    assert after["request_id"] is None
