@@ -13,6 +13,7 @@ from app import outbox
 from app.extensions import db, limiter
 from app.jobs import init_celery
 from tests.conftest import make_app
+from tests.notifications.helpers import member_with_device
 from tests.support import purchase, seed_program, signup
 
 
@@ -53,13 +54,7 @@ def _jobs(app: Flask) -> list[tuple[str, str]]:
 def test_a_purchase_answers_when_the_broker_is_down_and_the_sweep_runs_its_job(outage_app):
     program = seed_program(outage_app)
     client = outage_app.test_client()
-    member = signup(client)
-    res = client.post(
-        "/api/v1/me/devices",
-        json={"platform": "android", "fid": "fid-outage", "app_version": "2.4.0"},
-        headers=member.headers,
-    )
-    assert res.status_code == 201, res.get_json()
+    member, _ = member_with_device(client)
     jobs_before = len(_jobs(outage_app))
 
     first = purchase(client, program, member.card_number, "10.00")

@@ -186,16 +186,11 @@ def test_the_access_message_is_escaped_for_any_handler(client, caplog):
 
 def test_a_job_run_by_a_worker_logs_the_id_of_the_request_that_wrote_it(json_app, capsys):
     from app import outbox
+    from tests.notifications.helpers import member_with_device
 
     program = seed_program(json_app)
     client = json_app.test_client()
-    member = signup(client)
-    res = client.post(
-        "/api/v1/me/devices",
-        json={"platform": "android", "fid": "fid-logged", "app_version": "2.4.0"},
-        headers=member.headers,
-    )
-    assert res.status_code == 201, res.get_json()
+    member, _ = member_with_device(client)
     celery_conf = json_app.extensions["celery"].conf
     celery_conf.task_always_eager = False  # the points push waits for a worker
     try:
