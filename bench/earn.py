@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,6 +226,15 @@ class Till:
         return res
 
 
+def in_threads(clients: int, client: Callable[[int], None]) -> None:
+    """`client(n)` in `clients` threads at once (n = 0, 1, ...), until every one returns."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def run_http(port: int, key: str, cards: list[str], clients: int, seconds: float) -> Run:
     run = Run(seconds)
     lock = threading.Lock()
@@ -252,11 +262,7 @@ def run_http(port: int, key: str, cards: list[str], clients: int, seconds: float
                 run.statements.append(statements)
                 run.transactions.append(transactions)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(clients, client)
     return run
 
 
@@ -267,7 +273,7 @@ def run_probe(port: int, clients: int, seconds: float) -> Run:
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def client() -> None:
+    def client(_: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
         while time.monotonic() < stop:
@@ -281,11 +287,7 @@ def run_probe(port: int, clients: int, seconds: float) -> Run:
         with lock:
             run.latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(clients, client)
     return run
 
 
@@ -356,11 +358,7 @@ def run_raw(url: str, cards: list[str], store_id: int, clients: int, seconds: fl
         with lock:
             run.latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(clients, client)
     return run
 
 
