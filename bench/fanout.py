@@ -329,26 +329,41 @@ def run_variant(variant: Variant, fake: FakeFcm, sa_path: Path, n: int, campaign
         sender.close()
         firebase_admin.delete_app(app)
     elapsed = finished - started
-    arrived = after.get("requests", 0) - before.get("requests", 0)
     answered_ok = after.get("status_200", 0) - before.get("status_200", 0)
-    rate = n / elapsed
-    return {
-        "variant": variant.name,
-        "messages": n,
-        "sent": report.counts[Outcome.SENT],
-        "arrived": arrived,
+    return _figures(
+        variant.name, n, report.counts[Outcome.SENT], before, after, elapsed, own_cpu, fake_cpu
+    ) | {
         "answered_ok": answered_ok,
         "select_s": round(selected - started, 2),
         "send_s": round(finished - selected, 2),
-        "total_s": round(elapsed, 2),
-        "msgs_per_s": round(rate),
-        "ratio_to_quota": round(rate / FCM_QUOTA_PER_SECOND, 3),
-        "client_cpu": round(own_cpu / elapsed, 2),
-        # CPU per message stays comparable when other processes compete for the cores.
-        "client_cpu_ms_per_msg": round(own_cpu / n * 1000, 3),
         "send_cpu_ms_per_msg": round((own_cpu - compose_cpu) / n * 1000, 3),
-        "fake_cpu": round(fake_cpu / elapsed, 2),
         "discarded_connections": discarded.count,
+    }
+
+
+def _figures(
+    variant: str,
+    n: int,
+    sent: int,
+    before: dict,
+    after: dict,
+    elapsed: float,
+    cpu: float,
+    fake_cpu: float,
+) -> dict:
+    """What every run reports: its rate against the quota, its CPU and the fake's."""
+    return {
+        "variant": variant,
+        "messages": n,
+        "sent": sent,
+        "arrived": after.get("requests", 0) - before.get("requests", 0),
+        "total_s": round(elapsed, 2),
+        "msgs_per_s": round(n / elapsed),
+        "ratio_to_quota": round(n / elapsed / FCM_QUOTA_PER_SECOND, 3),
+        "client_cpu": round(cpu / elapsed, 2),
+        # CPU per message stays comparable when other processes compete for the cores.
+        "client_cpu_ms_per_msg": round(cpu / n * 1000, 3),
+        "fake_cpu": round(fake_cpu / elapsed, 2),
     }
 
 
@@ -470,18 +485,9 @@ def run_pipeline(app, fake: FakeFcm, n: int, segment_id: int) -> dict:
         _, tally = _outcome(campaign.id)
     close_senders()
     elapsed = finished - started
-    return {
-        "variant": "app pipeline, 1 process",
-        "messages": n,
-        "sent": tally["sent"],
-        "arrived": after.get("requests", 0) - before.get("requests", 0),
-        "total_s": round(elapsed, 2),
-        "msgs_per_s": round(n / elapsed),
-        "ratio_to_quota": round(n / elapsed / FCM_QUOTA_PER_SECOND, 3),
-        "client_cpu": round(own_cpu / elapsed, 2),
-        "client_cpu_ms_per_msg": round(own_cpu / n * 1000, 3),
-        "fake_cpu": round(fake_cpu / elapsed, 2),
-    }
+    return _figures(
+        "app pipeline, 1 process", n, tally["sent"], before, after, elapsed, own_cpu, fake_cpu
+    )
 
 
 def process_tree(pid: int) -> list[int]:
@@ -599,18 +605,9 @@ def run_workers(app, settings: dict[str, str], fake: FakeFcm, n: int, segment_id
             out, _ = worker.communicate()
     if b"Traceback" in out:
         raise RuntimeError(out.decode()[-3000:])
-    return {
-        "variant": f"celery, {size} process{'es' if size > 1 else ''}",
+    variant = f"celery, {size} process{'es' if size > 1 else ''}"
+    return _figures(variant, n, tally["sent"], before, after, elapsed, cpu, fake_cpu) | {
         "workers": size,
-        "messages": n,
-        "sent": tally["sent"],
-        "arrived": after.get("requests", 0) - before.get("requests", 0),
-        "total_s": round(elapsed, 2),
-        "msgs_per_s": round(n / elapsed),
-        "ratio_to_quota": round(n / elapsed / FCM_QUOTA_PER_SECOND, 3),
-        "client_cpu": round(cpu / elapsed, 2),
-        "client_cpu_ms_per_msg": round(cpu / n * 1000, 3),
-        "fake_cpu": round(fake_cpu / elapsed, 2),
         "machine_busy": round((busy1[0] - busy0[0]) / (busy1[1] - busy0[1]), 2),
         "process_cpu": [round(share, 2) for share in shares],
     }
